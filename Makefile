@@ -1,0 +1,34 @@
+# The two entry points of this repository (see README.md):
+#   make demo   render the template with defaults and run the generated pipeline
+#   make test   the full test suite (what CI runs); make test-fast for the fast tier
+# Both need only Python >= 3.11 and git: uv is installed into .tools/ if missing.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+TOOLS := $(CURDIR)/.tools
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := $(TOOLS)/bin/uv
+endif
+PYTEST_WORKERS ?= 2
+
+.PHONY: demo test test-fast bench lint
+
+$(TOOLS)/bin/uv:
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv
+
+demo: $(UV)
+	$(UV) run --frozen python scripts/demo.py $(DEMO_DIR)
+
+test: $(UV)
+	$(UV) run --frozen pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+test-fast: $(UV)
+	$(UV) run --frozen pytest -m "not slow"
+
+bench: $(UV)
+	$(UV) run --frozen python benchmarks/bench.py
+
+lint: $(UV)
+	$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .

@@ -1,0 +1,62 @@
+"""Stage `evaluate`: score the model on held-out rows, plot, write the card, track.
+
+One MLflow run per evaluation records the params in params.yaml, the metrics in
+reports/metrics.json (the same numbers), the model, the plots and the model card.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import pandas as pd
+
+from . import metrics, model_card, paths, plots, tracking
+from .config import Config
+from .files import write_json
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The result of the evaluate stage."""
+
+    metrics: dict[str, float]
+    run_id: str
+
+
+def evaluate(cfg: Config, root: Path) -> Evaluation:
+    """Run the evaluate stage under `root`."""
+    model = joblib.load(root / paths.MODEL)
+    test = pd.read_parquet(root / paths.TEST)
+    features = test.drop(columns=cfg.data.target)
+    target = test[cfg.data.target]
+    data = json.loads((root / paths.DATA_SUMMARY).read_text(encoding="utf-8"))
+
+    scores = metrics.compute(model, features, target)
+    write_json(root / paths.METRICS, scores)
+    images = plots.write_all(model, features, target, root)
+
+    tags = {"data_md5": str(data["md5"]), "data_path": str(data["path"])}
+    with tracking.start_run(root, tags) as run_id:
+        card = model_card.render(
+            root / paths.CARD_TEMPLATE,
+            cfg=cfg,
+            model=model,
+            run_id=run_id,
+            experiment=tracking.experiment_name(),
+            metrics=scores,
+            data=data,
+            images=images,
+        )
+        card_path = model_card.write(root, card)
+        tracking.log_results(
+            params=cfg.raw,
+            metrics=scores,
+            model=model,
+            example=features.head(5),
+            artifacts={
+                "plots": [root / image for image in images],
+                "reports": [card_path, root / paths.METRICS],
+            },
+        )
+    return Evaluation(metrics=scores, run_id=run_id)

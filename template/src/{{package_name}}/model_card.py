@@ -1,0 +1,122 @@
+"""MODEL_CARD.md: rendered after every evaluation from a card template you own.
+
+Edit cards/model_card.md.j2 (intended use, limitations, ethics); the numbers,
+run id and data facts are filled in here from the run that just finished.
+"""
+
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, metadata
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import sklearn
+import yaml
+from sklearn.pipeline import Pipeline
+
+from . import DISTRIBUTION, TASK, paths
+from .config import Config, flatten
+from .errors import ConfigError
+from .files import write_text
+
+HF_LICENSES = {
+    "MIT": "mit",
+    "Apache-2.0": "apache-2.0",
+    "BSD-3-Clause": "bsd-3-clause",
+}
+
+
+def project_facts() -> dict[str, str]:
+    """Name, description, license and authors from the installed package metadata."""
+    try:
+        meta = metadata(DISTRIBUTION).json
+    except PackageNotFoundError:
+        meta = {}
+    return {
+        "name": str(meta.get("name", DISTRIBUTION)),
+        "description": str(meta.get("summary", "")),
+        "license": str(meta.get("license_expression", "")),
+        "authors": str(meta.get("author_email", "")),
+    }
+
+
+def front_matter(
+    project: dict[str, str],
+    metrics: dict[str, float],
+    data: dict[str, Any],
+) -> str:
+    """YAML front matter in the Hugging Face model-card format (model-index)."""
+    task_type = f"tabular-{TASK}"
+    card = {
+        "license": HF_LICENSES.get(project["license"], "other"),
+        "library_name": "sklearn",
+        "tags": ["sklearn", task_type, "mlflow", "dvc"],
+        "model-index": [
+            {
+                "name": project["name"],
+                "results": [
+                    {
+                        "task": {"type": task_type, "name": task_type},
+                        "dataset": {
+                            "name": Path(str(data["path"])).name,
+                            "type": "tabular",
+                            "split": "test",
+                        },
+                        "metrics": [
+                            {"type": name, "name": name, "value": value}
+                            for name, value in metrics.items()
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    return "---\n" + yaml.safe_dump(card, sort_keys=False, allow_unicode=True) + "---"
+
+
+def render(
+    template: Path,
+    *,
+    cfg: Config,
+    model: Pipeline,
+    run_id: str,
+    experiment: str,
+    metrics: dict[str, float],
+    data: dict[str, Any],
+    images: list[Path],
+) -> str:
+    """The card's text for one evaluated run."""
+    if not template.is_file():
+        raise ConfigError(
+            f"{template}: model card template missing; restore it from the "
+            "template with `copier update` or write your own"
+        )
+    project = project_facts()
+    env = jinja2.Environment(
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    card = env.from_string(template.read_text(encoding="utf-8"))
+    return card.render(
+        front_matter=front_matter(project, metrics, data),
+        project=project,
+        task=TASK,
+        run_id=run_id,
+        experiment=experiment,
+        date=datetime.now(UTC).strftime("%Y-%m-%d"),
+        framework=f"scikit-learn {sklearn.__version__}",
+        estimator=type(model.named_steps["model"]).__name__,
+        hyperparameters=flatten(cfg.raw.get("model", {})),
+        data=data,
+        metrics=metrics,
+        primary_metric=cfg.evaluate.primary_metric,
+        images=[image.as_posix() for image in images],
+    )
+
+
+def write(root: Path, text: str) -> Path:
+    """Write MODEL_CARD.md atomically; return its path."""
+    path = root / paths.MODEL_CARD
+    write_text(path, text)
+    return path

@@ -1,0 +1,19 @@
+"""Where each pipeline stage reads and writes, relative to the project root.
+
+dvc.yaml names the same paths; tests/test_paths.py checks that the two agree.
+"""
+
+from pathlib import Path
+
+PARAMS = Path("params.yaml")
+DEMO_DATA = Path("data/raw/demo.csv")
+TRAIN = Path("data/prepared/train.parquet")
+TEST = Path("data/prepared/test.parquet")
+DATA_SUMMARY = Path("data/prepared/summary.json")
+MODEL = Path("models/model.joblib")
+SCHEMA = Path("models/schema.json")
+METRICS = Path("reports/metrics.json")
+PLOTS = Path("reports/plots")
+FIGURES = Path("reports/figures")
+CARD_TEMPLATE = Path("cards/model_card.md.j2")
+MODEL_CARD = Path("MODEL_CARD.md")

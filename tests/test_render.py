@@ -1,0 +1,165 @@
+"""Fast tier: what a render writes, for every variant, and that all of it parses."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.template import QUESTIONS, render
+
+PACKAGE_MODULES = (
+    "__init__.py",
+    "cli.py",
+    "config.py",
+    "data.py",
+    "demo.py",
+    "errors.py",
+    "evaluate.py",
+    "features.py",
+    "files.py",
+    "metrics.py",
+    "model_card.py",
+    "paths.py",
+    "plots.py",
+    "predict.py",
+    "py.typed",
+    "tracking.py",
+    "train.py",
+)
+PROJECT_TESTS = (
+    "conftest.py",
+    "test_data.py",
+    "test_features.py",
+    "test_paths.py",
+    "test_pipeline.py",
+    "test_predict.py",
+    "test_train.py",
+)
+# Files that hold Jinja on purpose: rendered at run time, not by Copier.
+RUNTIME_TEMPLATES = {"cards/model_card.md.j2"}
+
+
+def expected_files(answers: dict[str, Any]) -> set[str]:
+    """The exact file set a render with these answers must produce."""
+    package = answers["package_name"]
+    files = {
+        ".copier-answers.yml",
+        ".dvc/.gitignore",
+        ".dvc/config",
+        ".dvcignore",
+        ".gitignore",
+        "README.md",
+        "cards/model_card.md.j2",
+        "dvc.yaml",
+        "params.yaml",
+        "pyproject.toml",
+    }
+    files |= {f"src/{package}/{name}" for name in PACKAGE_MODULES}
+    files |= {f"tests/{name}" for name in PROJECT_TESTS}
+    if answers["license"] != "Proprietary":
+        files.add("LICENSE")
+    return files
+
+
+def rendered_files(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def assert_parses(root: Path) -> None:
+    """Every TOML, YAML and JSON file parses; every Python file compiles."""
+    for path in root.rglob("*"):
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        name = path.relative_to(root).as_posix()
+        if path.suffix == ".toml":
+            tomllib.loads(text)
+        elif path.suffix in {".yml", ".yaml"}:
+            list(yaml.safe_load_all(text))
+        elif path.suffix == ".json":
+            json.loads(text)
+        elif path.suffix == ".py":
+            compile(text, name, "exec")
+
+
+VARIANTS = [
+    {"task": task, "license": license_}
+    for task, license_ in itertools.product(
+        QUESTIONS["task"]["choices"].values(), QUESTIONS["license"]["choices"].values()
+    )
+]
+
+
+@pytest.mark.parametrize(
+    "answers", VARIANTS, ids=[f"{v['task']}-{v['license']}" for v in VARIANTS]
+)
+def test_file_set_and_syntax(tmp_path: Path, answers: dict[str, str]) -> None:
+    root = render(tmp_path / "p", **answers)
+    recorded = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    assert rendered_files(root) == expected_files(recorded)
+    assert_parses(root)
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_no_template_syntax_left(tmp_path: Path, task: str) -> None:
+    root = render(tmp_path / "p", task=task)
+    leftovers = [
+        name
+        for name in rendered_files(root) - RUNTIME_TEMPLATES
+        if re.search(r"{{|}}|{%|%}", (root / name).read_text(encoding="utf-8"))
+    ]
+    assert leftovers == []
+    card = (root / "cards/model_card.md.j2").read_text()
+    assert "{{ metrics" not in card and "{% for name, value in metrics.items()" in card
+
+
+def test_answers_drive_the_content(tmp_path: Path) -> None:
+    root = render(
+        tmp_path / "p",
+        project_name="Churn Model",
+        package_name="churn",
+        description='Predicts churn; says "hi" \\ and more',
+        author_name="Ada Lovelace",
+        author_email="ada@example.org",
+        license="Apache-2.0",
+        python_version="3.12",
+        task="regression",
+    )
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    project = pyproject["project"]
+    assert project["name"] == "churn-model"
+    assert project["description"] == 'Predicts churn; says "hi" \\ and more'
+    assert project["requires-python"] == ">=3.12"
+    assert project["license"] == "Apache-2.0"
+    assert project["authors"] == [{"name": "Ada Lovelace", "email": "ada@example.org"}]
+    assert project["scripts"] == {"churn": "churn.cli:main"}
+    assert pyproject["tool"]["uv"]["build-backend"]["module-name"] == "churn"
+    assert re.search(r"Copyright \d{4} Ada Lovelace", (root / "LICENSE").read_text())
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    assert params["data"]["target"] == "disease_progression"
+    assert params["evaluate"] == {"primary_metric": "rmse", "greater_is_better": False}
+    assert "alpha" in params["model"] and "C" not in params["model"]
+    dvc = yaml.safe_load((root / "dvc.yaml").read_text())
+    assert dvc["stages"]["train"]["cmd"] == "churn train"
+    plots = {next(iter(p)) if isinstance(p, dict) else p for p in dvc["plots"]}
+    assert "reports/plots/residuals.csv" in plots
+    assert "reports/plots/roc.csv" not in plots
+
+
+def test_proprietary_license(tmp_path: Path) -> None:
+    root = render(tmp_path / "p", license="Proprietary")
+    assert not (root / "LICENSE").exists()
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    assert pyproject["project"]["license"] == "LicenseRef-Proprietary"
+
+
+def test_unknown_answer_keys_are_rejected(tmp_path: Path) -> None:
+    with pytest.raises(AssertionError, match="not questions of copier.yml"):
+        render(tmp_path / "p", projet_name="typo")
