@@ -33,7 +33,9 @@ def main() -> int:
     print(f"==> Rendering {TEMPLATE} with defaults into {dest}", flush=True)
     copier.run_copy(str(TEMPLATE), dest, defaults=True, vcs_ref="HEAD", quiet=True)
 
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE"}}
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE"}
+    }
     env.setdefault("DVC_NO_ANALYTICS", "1")
     step("git", "git", "init", "-q", cwd=dest, env=env)
     step("git", "git", "add", "-A", cwd=dest, env=env)

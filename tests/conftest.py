@@ -17,6 +17,7 @@ import pytest
 
 from tests.project import Project
 
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_tools(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Git, DVC, MLflow and Python behave the same here as on a fresh machine."""

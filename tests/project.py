@@ -112,6 +112,10 @@ class Project:
     def read_json(self, relative: str) -> Any:
         return json.loads((self.path / relative).read_text(encoding="utf-8"))
 
+    def read_json_output(self, *args: str) -> Any:
+        """The JSON a command run in the project's environment prints."""
+        return json.loads(self.uv_run(*args).stdout)
+
     def read_yaml(self, relative: str) -> Any:
         return yaml.safe_load((self.path / relative).read_text(encoding="utf-8"))
 
@@ -120,5 +124,5 @@ class Project:
 
     def last_mlflow_run(self) -> dict[str, Any]:
         """The newest run of the project's experiment, read back with MlflowClient."""
-        out = self.uv_run("python", "-c", READ_RUN.format(package=self.package)).stdout
+        out = self.uv_run("python", "-c", READ_RUN.replace("{package}", self.package)).stdout
         return json.loads(out.strip().splitlines()[-1])

@@ -97,9 +97,7 @@ VARIANTS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "answers", VARIANTS, ids=[f"{v['task']}-{v['license']}" for v in VARIANTS]
-)
+@pytest.mark.parametrize("answers", VARIANTS, ids=[f"{v['task']}-{v['license']}" for v in VARIANTS])
 def test_file_set_and_syntax(tmp_path: Path, answers: dict[str, str]) -> None:
     root = render(tmp_path / "p", **answers)
     recorded = yaml.safe_load((root / ".copier-answers.yml").read_text())

@@ -1,0 +1,158 @@
+"""Slow tier: render a project, install it, run its pipeline, read what it made.
+
+One project per task, shared by the tests of this module in file order (run with
+`--dist loadfile`): the later tests change params.yaml and the data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.project import Project
+
+pytestmark = pytest.mark.slow
+
+# What the demo data sets give with the default params.yaml (seeded): bounds that
+# a broken pipeline (wrong split, target leak, shuffled labels) would miss.
+SANE = {
+    "classification": {"accuracy": (0.90, 1.0), "f1_macro": (0.90, 1.0)},
+    "regression": {"r2": (0.25, 0.75), "rmse": (40.0, 70.0), "mae": (30.0, 60.0)},
+}
+
+
+def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+@pytest.fixture(scope="module", params=["classification", "regression"])
+def project(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, shared_venv: Path
+) -> Project:
+    task = request.param
+    path = tmp_path_factory.mktemp(task) / f"{task}-project"
+    project = Project.create(path, shared_venv, task=task, project_name=f"Demo {task}")
+    project.uv_run("dvc", "repro")
+    return project
+
+
+def test_metrics_are_sane(project: Project) -> None:
+    metrics = project.read_json("reports/metrics.json")
+    task = project.answers["task"]
+    expected = {
+        "classification": {"accuracy", "f1_macro", "precision_macro", "recall_macro"},
+        "regression": {"r2", "rmse", "mae"},
+    }[task]
+    assert set(metrics) == expected
+    for name, (low, high) in SANE[task].items():
+        assert low <= metrics[name] <= high, (name, metrics[name])
+
+
+def test_mlflow_run_records_what_dvc_tracks(project: Project) -> None:
+    run = project.last_mlflow_run()
+    assert run["status"] == "FINISHED"
+    assert run["experiment"] == f"demo-{project.answers['task']}"
+
+    params = project.read_yaml("params.yaml")
+    assert run["params"] == {k: str(v) for k, v in flatten(params).items()}
+    tracked = project.read_json_output("dvc", "params", "diff", "--all", "--json")["params.yaml"]
+    assert run["params"] == {name: str(value["new"]) for name, value in tracked.items()}
+
+    shown = project.uv_run("dvc", "metrics", "show", "--json").stdout
+    dvc_metrics = next(iter(yaml.safe_load(shown).values()))["data"]["reports/metrics.json"]["data"]
+    assert run["metrics"] == dvc_metrics == project.read_json("reports/metrics.json")
+
+    commit = project.git("rev-parse", "HEAD").strip()
+    assert run["tags"]["git_commit"] == commit
+    data = (project.path / "data/raw/demo.csv").read_bytes()
+    assert run["tags"]["data_md5"] == hashlib.md5(data).hexdigest()
+
+    figures = sorted(p.name for p in (project.path / "reports/figures").iterdir())
+    assert {f"plots/{name}" for name in figures} <= set(run["artifacts"])
+    assert {"reports/MODEL_CARD.md", "reports/metrics.json"} <= set(run["artifacts"])
+    assert [m["source_run_id"] for m in run["models"]] == [run["run_id"]]
+
+
+def test_logged_model_has_signature_example_and_pinned_requirements(project: Project) -> None:
+    run = project.last_mlflow_run()
+    location = run["models"][0]["artifact_location"]
+    script = (
+        "import json, sys, mlflow\n"
+        f"uri = {location!r}\n"
+        "info = mlflow.models.get_model_info(uri)\n"
+        "local = mlflow.artifacts.download_artifacts(uri)\n"
+        "reqs = open(local + '/requirements.txt').read().split()\n"
+        "print(json.dumps({'inputs': info.signature.inputs.input_names(),"
+        " 'example': info.saved_input_example_info is not None, 'reqs': reqs}))\n"
+    )
+    out = yaml.safe_load(project.uv_run("python", "-c", script).stdout.strip().splitlines()[-1])
+    schema = project.read_json("models/schema.json")
+    assert out["inputs"] == list(schema["features"])
+    assert out["example"] is True
+    names = {re.split(r"[=<>]", r)[0] for r in out["reqs"]}
+    assert {"scikit-learn", "pandas", "numpy", "scipy", "skops"} <= names
+    assert all("==" in r for r in out["reqs"] if not r.startswith("mlflow"))
+
+
+def test_model_card_holds_the_run(project: Project) -> None:
+    run = project.last_mlflow_run()
+    card = (project.path / "MODEL_CARD.md").read_text()
+    _, front, body = card.split("---\n", 2)
+    meta = yaml.safe_load(front)
+    metrics = project.read_json("reports/metrics.json")
+    results = meta["model-index"][0]["results"][0]
+    assert {m["type"]: m["value"] for m in results["metrics"]} == metrics
+    assert meta["license"] == "mit"
+    assert run["run_id"] in body
+    for name, value in metrics.items():
+        assert f"| {name} | {value:.4f} |" in body
+    for heading in (
+        "## Model details",
+        "## Intended use",
+        "## Training data",
+        "## Metrics",
+        "## Plots",
+        "## Limitations",
+        "## Ethical considerations",
+        "## How to reproduce",
+    ):
+        assert heading in body
+    assert hashlib.md5((project.path / "data/raw/demo.csv").read_bytes()).hexdigest() in body
+    for image in (project.path / "reports/figures").iterdir():
+        assert f"](reports/figures/{image.name})" in body
+
+
+def test_generated_checks_pass(project: Project) -> None:
+    project.uv_run("ruff", "check", ".")
+    project.uv_run("ruff", "format", "--check", ".")
+    project.uv_run("mypy")
+    result = project.uv_run("pytest", "-q", "-p", "no:cacheprovider")
+    assert re.search(r"\d+ passed", result.stdout)
+
+
+def test_second_repro_does_nothing(project: Project) -> None:
+    out = project.uv_run("dvc", "repro").stdout
+    assert "Running stage" not in out
+    status = project.uv_run("dvc", "status").stdout
+    assert "up to date" in status
+
+
+def test_hyperparameter_change_reruns_only_dependent_stages(project: Project) -> None:
+    params = project.read_yaml("params.yaml")
+    params["model"]["n_estimators"] = 50
+    project.write_yaml("params.yaml", params)
+    out = project.uv_run("dvc", "repro").stdout
+    ran = re.findall(r"Running stage '(\w+)'", out)
+    assert ran == ["train", "evaluate"]
+    assert project.last_mlflow_run()["params"]["model.n_estimators"] == "50"
