@@ -32,24 +32,35 @@ def file_md5(path: Path) -> str:
     return digest.hexdigest()
 
 
+def shown(path: Path) -> Path:
+    """`path` as the user wrote it: relative to the working directory when inside."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
 def read_table(path: Path, setting: str = "data.path in params.yaml") -> pd.DataFrame:
     """Read a CSV or Parquet file; errors name the file and the `setting` to fix."""
+    name = shown(path)
     suffix = path.suffix.lower()
     if suffix not in READERS:
         raise DataError(
-            f"{path}: unknown file type '{suffix or '(none)'}'; "
+            f"{name}: unknown file type '{suffix or '(none)'}'; "
             f"use a .csv or .parquet file (set {setting})"
         )
     if not path.is_file():
-        raise DataError(f"{path}: file not found; put the data there or fix {setting}")
+        raise DataError(f"{name}: file not found; put the data there or fix {setting}")
     if path.stat().st_size == 0:
-        raise DataError(f"{path}: file is empty; it needs a header row and data rows")
+        raise DataError(f"{name}: file is empty; it needs a header row and data rows")
     try:
         frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise DataError(f"{path}: cannot read it as {READERS[suffix]}: {exc}") from exc
+        reason = " ".join(str(exc).split())
+        kind = READERS[suffix]
+        raise DataError(f"{name}: cannot read it as {kind}: {reason}") from exc
     if frame.empty:
-        raise DataError(f"{path}: file has no data rows; add rows below the header")
+        raise DataError(f"{name}: file has no data rows; add rows below the header")
     return frame
 
 
