@@ -1,0 +1,186 @@
+"""Benchmark the template and the project it renders; print a markdown table.
+
+    uv run python benchmarks/bench.py [--repeat N]
+
+Measures, on this machine:
+- render: `copier copy --defaults` of the working tree (median of N);
+- first green: render + `uv sync` (warm uv cache, new environment) + `dvc repro` +
+  the generated tests (`pytest`), one wall-clock run;
+- `dvc repro --force` from clean vs the same stage functions called bare in one
+  Python process (no DVC, no MLflow), median of N each;
+- no-op `dvc repro` (everything up to date), median of N.
+
+Targets (2 cores): repro / bare <= 2.0, no-op repro <= 2 s, first green <= 40 s.
+Timings are not tests: this script reports, it does not fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import copier
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+PACKAGE = "my_ml_project"
+
+# The stage functions, called directly: what the pipeline costs without DVC and MLflow.
+BARE = f"""
+from pathlib import Path
+from {PACKAGE} import TASK, paths
+from {PACKAGE}.config import load_config
+from {PACKAGE}.demo import write_demo
+from {PACKAGE}.data import prepare
+from {PACKAGE}.train import train
+from {PACKAGE} import metrics, plots, model_card
+import json, pandas as pd
+root = Path.cwd()
+cfg = load_config(root / paths.PARAMS)
+write_demo(root / paths.DEMO_DATA)
+prepared = prepare(cfg, TASK, root)
+model = train(cfg, root)
+test = prepared.test
+features, target = test.drop(columns=cfg.data.target), test[cfg.data.target]
+scores = metrics.compute(model, features, target)
+images = plots.write_all(model, features, target, root)
+card = model_card.render(root / paths.CARD_TEMPLATE, cfg=cfg, model=model, run_id="bare",
+    experiment="bare", metrics=scores, data=prepared.summary, images=images)
+model_card.write(root, card)
+"""
+
+
+def clean_env() -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE"}
+    }
+    env.update({"DVC_NO_ANALYTICS": "1", "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"})
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "UV_PROJECT_ENVIRONMENT"):
+        env.pop(name, None)
+    return env
+
+
+def run(cwd: Path, *args: str) -> None:
+    subprocess.run(args, cwd=cwd, env=clean_env(), check=True, capture_output=True, text=True)
+
+
+def timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def median_of(
+    repeat: int, action: Callable[[], object], before: Callable[[], object] | None = None
+) -> float:
+    samples = []
+    for _ in range(repeat):
+        if before is not None:
+            before()
+        samples.append(timed(action))
+    return statistics.median(samples)
+
+
+def render(dst: Path) -> None:
+    copier.run_copy(str(TEMPLATE), dst, defaults=True, vcs_ref="HEAD", quiet=True)
+
+
+def git_init(project: Path) -> None:
+    run(project, "git", "init", "-q")
+    run(project, "git", "add", "-A")
+    run(
+        project,
+        "git",
+        "-c",
+        "user.name=bench",
+        "-c",
+        "user.email=bench@example.com",
+        "commit",
+        "-qm",
+        "render",
+    )
+    (project / ".dvc" / "config.local").write_text(
+        f"[core]\n    site_cache_dir = {project.parent / 'dvc-site'}\n"
+    )
+
+
+def remove_outputs(project: Path) -> None:
+    for folder in ("data", "models", "reports", "mlruns"):
+        shutil.rmtree(project / folder, ignore_errors=True)
+    for name in ("mlflow.db", "MODEL_CARD.md"):
+        (project / name).unlink(missing_ok=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="samples per median (default 3)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="copier-mlops-bench-"))
+    try:
+        # Warm the uv cache and the file system once; not measured.
+        warm = work / "warm"
+        render(warm)
+        run(warm, "uv", "sync", "--quiet")
+
+        render_s = median_of(args.repeat, lambda: render(Path(tempfile.mkdtemp(dir=work)) / "p"))
+
+        project = work / "first-green" / "my-ml-project"
+
+        def first_green() -> None:
+            render(project)
+            git_init(project)
+            run(project, "uv", "sync", "--quiet")
+            run(project, "uv", "run", "--frozen", "dvc", "repro")
+            run(project, "uv", "run", "--frozen", "pytest", "-q", "-p", "no:cacheprovider")
+
+        first_green_s = timed(first_green)
+
+        def repro() -> None:
+            run(project, "uv", "run", "--frozen", "dvc", "repro", "--force")
+
+        def bare() -> None:
+            run(project, "uv", "run", "--frozen", "python", "-c", BARE)
+
+        repro_s = median_of(args.repeat, repro, before=lambda: remove_outputs(project))
+        bare_s = median_of(args.repeat, bare, before=lambda: remove_outputs(project))
+        remove_outputs(project)
+        run(project, "uv", "run", "--frozen", "dvc", "repro")
+        noop_s = median_of(
+            args.repeat, lambda: run(project, "uv", "run", "--frozen", "dvc", "repro")
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    ratio = repro_s / bare_s
+    rows = [
+        ("render (`copier copy --defaults`)", f"{render_s:.2f} s", "", ""),
+        (
+            "first green: render + warm `uv sync` + `dvc repro` + tests",
+            f"{first_green_s:.1f} s",
+            "<= 40 s",
+            first_green_s <= 40,
+        ),
+        ("`dvc repro --force` from clean", f"{repro_s:.1f} s", "", ""),
+        ("same stage functions, bare (no DVC, no MLflow)", f"{bare_s:.1f} s", "", ""),
+        ("repro / bare", f"{ratio:.2f}", "<= 2.0", ratio <= 2.0),
+        ("no-op `dvc repro`", f"{noop_s:.2f} s", "<= 2 s", noop_s <= 2.0),
+    ]
+    machine = f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}"
+    print(f"{machine}; median of {args.repeat} where repeated.\n")
+    print("| measure | result | target | met |")
+    print("| --- | --- | --- | --- |")
+    for name, value, target, met in rows:
+        verdict = "" if target == "" else ("yes" if met else "no")
+        print(f"| {name} | {value} | {target} | {verdict} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
