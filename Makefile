@@ -6,6 +6,8 @@
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 TOOLS := $(CURDIR)/.tools
+# Tests call `uv` themselves: make the one installed here findable.
+export PATH := $(TOOLS)/bin:$(PATH)
 UV := $(shell command -v uv 2>/dev/null)
 ifeq ($(UV),)
 UV := $(TOOLS)/bin/uv
