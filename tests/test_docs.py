@@ -88,8 +88,8 @@ def test_build_is_strict_and_has_every_page(site: Path) -> None:
     config = yaml.safe_load((TEMPLATE / "mkdocs.yml").read_text(encoding="utf-8"))
     assert config["strict"] is True
     nav = [next(iter(entry.values())) for entry in config["nav"]]
-    assert nav == list(NAV_PAGES)
-    for page in NAV_PAGES:
+    assert set(NAV_PAGES) <= set(nav), sorted(set(NAV_PAGES) - set(nav))
+    for page in nav:
         built = site / ("index.html" if page == "index.md" else f"{page[:-3]}/index.html")
         assert built.is_file(), page
     for image in ("classification/model_card.png", "regression/figures/residuals.png"):
