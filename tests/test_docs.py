@@ -335,3 +335,22 @@ def test_served_site_renders_in_chromium(
     assert_rendered(png)
     if os.environ.get("DOCS_SCREENSHOTS"):
         shutil.copy2(png, Path(os.environ["DOCS_SCREENSHOTS"]) / png.name)
+
+
+def test_blank_page_check_rejects_blank_and_unstyled_pages(tmp_path: Path) -> None:
+    """The screenshot check can fail: a white page, and text without the theme's CSS."""
+    from PIL import Image, ImageDraw
+
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (1280, 900), "white").save(blank)
+    with pytest.raises(AssertionError, match="blank page"):
+        assert_rendered(blank)
+
+    unstyled = tmp_path / "unstyled.png"
+    image = Image.new("RGB", (1280, 900), "white")
+    draw = ImageDraw.Draw(image)
+    for row in range(0, 900, 12):
+        draw.text((10, row), "copier-mlops questions reference " * 6, fill=(30, 30, 30))
+    image.save(unstyled)
+    with pytest.raises(AssertionError, match="no indigo header"):
+        assert_rendered(unstyled)
