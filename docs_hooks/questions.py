@@ -69,7 +69,11 @@ def cast(value: Any, kind: str) -> Any:
 def resolve_defaults(spec: dict[str, Any]) -> dict[str, Any]:
     """Every question's default with all earlier answers at their defaults."""
     env = jinja_env()
-    context: dict[str, Any] = {}
+    # What Copier itself puts in the context, for defaults that use it.
+    context: dict[str, Any] = {
+        "_folder_name": "my-project",
+        "_copier_conf": {"dst_path": "my-project", "answers_file": ".copier-answers.yml"},
+    }
     for name, question in questions(spec).items():
         default = question.get("default")
         if is_jinja(default):
@@ -245,7 +249,7 @@ def on_config(config: Any) -> Any:
 def message_after_copy(spec: dict[str, Any], dst_path: str = "my-project") -> str:
     """`_message_after_copy` rendered for the default answers, as Copier prints it."""
     context = resolve_defaults(spec)
-    context["_copier_conf"] = {"dst_path": dst_path}
+    context["_copier_conf"] = {**context["_copier_conf"], "dst_path": dst_path}
     return jinja_env().from_string(spec["_message_after_copy"]).render(**context).strip("\n")
 
 
