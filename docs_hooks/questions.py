@@ -106,7 +106,9 @@ def code(value: Any) -> str:
         return "<em>empty</em>"
     else:
         text = str(value)
-    return "<code>" + html.escape(text).replace("|", "&#124;") + "</code>"
+    # Markdown still parses inside inline HTML: entities keep `_`, `*`, `|`, ... literal.
+    escaped = html.escape(text).translate({ord(c): f"&#{ord(c)};" for c in "|_*`[]\\"})
+    return "<code>" + escaped + "</code>"
 
 
 def expression(value: str) -> str:
@@ -159,7 +161,7 @@ def render_question(name: str, question: dict[str, Any], context: dict[str, Any]
     )
     if question.get("secret"):
         rows.append(("Secret", "yes: not stored in the answers file"))
-    lines += ["| | |", "| --- | --- |"]
+    lines += ["| Property | Value |", "| --- | --- |"]
     lines += [f"| {key} | {value} |" for key, value in rows]
     lines.append("")
     if is_jinja(default):
