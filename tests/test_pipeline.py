@@ -141,6 +141,24 @@ def test_generated_checks_pass(project: Project) -> None:
     assert re.search(r"\d+ passed", result.stdout)
 
 
+def test_dvc_plots_render(project: Project) -> None:
+    project.uv_run("dvc", "plots", "show", "-o", "plots-html")
+    html = (project.path / "plots-html" / "index.html").read_text()
+    data_plots = {
+        "classification": {
+            "confusion_matrix": "Confusion matrix",
+            "roc": "ROC curve",
+            "precision_recall": "Precision-recall curve",
+        },
+        "regression": {"predictions": "Predicted vs actual", "residuals": "Residuals"},
+    }[project.answers["task"]] | {"feature_importance": "Feature importance"}
+    for stem, title in data_plots.items():
+        assert f"reports_plots_{stem}_csv" in html and title in html, stem
+    images = {p.name for p in (project.path / "plots-html").glob("*.png")}
+    figures = {p.name for p in (project.path / "reports/figures").iterdir()}
+    assert images == {f"workspace_reports_figures_{name}" for name in figures}
+
+
 def test_second_repro_does_nothing(project: Project) -> None:
     out = project.uv_run("dvc", "repro").stdout
     assert "Running stage" not in out
