@@ -32,9 +32,7 @@ ANSWERS = ".copier-answers.yml"
 
 
 def git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed in {cwd}:\n{result.stderr}")
     return result.stdout
@@ -49,12 +47,8 @@ class TemplateRepo:
     @classmethod
     def create(cls, path: Path, source: Path = TEMPLATE) -> TemplateRepo:
         path.mkdir(parents=True)
-        for part in TEMPLATE_PARTS:
-            src = source / part
-            if src.is_dir():
-                shutil.copytree(src, path / part, ignore=IGNORE)
-            elif src.is_file():
-                shutil.copy2(src, path / part)
+        repo = cls(path)
+        repo.copy_from(source)
         git(path, "init", "-q")
         git(path, "add", "-A")
         git(path, "commit", "-qm", "template")
@@ -88,6 +82,20 @@ class TemplateRepo:
         git(path, "add", "-A")
         git(path, "commit", "-qm", f"template at {commit}")
         return cls(path)
+
+    def copy_from(self, source: Path = TEMPLATE) -> None:
+        """Make the template parts exactly those of `source`'s working tree."""
+        for part in TEMPLATE_PARTS:
+            target = self.path / part
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+            src = source / part
+            if src.is_dir():
+                shutil.copytree(src, target, ignore=IGNORE)
+            elif src.is_file():
+                shutil.copy2(src, target)
 
     def read(self, relative: str) -> str:
         return (self.path / relative).read_text(encoding="utf-8")
@@ -125,6 +133,9 @@ class TemplateRepo:
         git(dst, "add", "-A")
         git(dst, "commit", "-qm", f"Render copier-mlops {vcs_ref}")
         return dst
+
+    def tags(self) -> list[str]:
+        return git(self.path, "tag", "--list").split()
 
 
 def update(
@@ -181,9 +192,8 @@ def conflicted_files(project: Path) -> list[str]:
         relative = path.relative_to(project).as_posix()
         if relative.startswith(".git/") or not path.is_file():
             continue
-        if path.suffix == ".rej":
-            found.append(relative)
-        elif "<<<<<<< " in path.read_text(encoding="utf-8", errors="replace"):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".rej" or "<<<<<<< " in text:
             found.append(relative)
     return sorted(found)
 
@@ -197,7 +207,9 @@ def conflict_blocks(text: str) -> list[tuple[str, str]]:
     for line in text.splitlines():
         if line.startswith("<<<<<<< "):
             state, ours, theirs = "ours", [], []
-        elif line == "=======" and state == "ours":
+        elif line.startswith("||||||| ") and state == "ours":
+            state = "base"  # diff3 style: the common ancestor, not asserted on
+        elif line == "=======" and state in {"ours", "base"}:
             state = "theirs"
         elif line.startswith(">>>>>>> ") and state == "theirs":
             blocks.append(("\n".join(ours), "\n".join(theirs)))
