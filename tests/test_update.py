@@ -142,6 +142,8 @@ def user_edits(project: Path) -> None:
     edit(project / "README.md", "\n## Layout\n", f"\n{USER_README}\n## Layout\n")
     # a hyperparameter default in the code
     edit(project / MODULE / "train.py", "max_iter=1000", "max_iter=5000")
+    # a template file they do not want
+    (project / "tests/test_paths.py").unlink()
     # the model card's prose (the card template is user-owned)
     edit(project / "cards/model_card.md.j2", CARD_PROMPT, f"- **Primary use:** {USER_CARD}")
     git(project, "add", "-A")
@@ -227,6 +229,8 @@ def test_user_edits_survive_and_conflict_only_where_both_changed_a_line(
     train = (project / MODULE / "train.py").read_text()
     assert "max_iter=5000" in train and "max_iter=1000" not in train
     assert '"""The estimator named by `model.type` in params.yaml, seeded."""' in train
+    # A template file the user deleted stays deleted.
+    assert not (project / "tests/test_paths.py").exists()
     # The model card template is user-owned: left exactly as the user had it.
     assert (project / "cards/model_card.md.j2").read_text() == card_before
     assert USER_CARD in card_before
