@@ -84,18 +84,30 @@ class TemplateRepo:
         return cls(path)
 
     def copy_from(self, source: Path = TEMPLATE) -> None:
-        """Make the template parts exactly those of `source`'s working tree."""
+        """Make the template parts exactly those of `source`'s working tree (as git
+        sees it: tracked and new files, uncommitted changes included, ignored ones not)."""
         for part in TEMPLATE_PARTS:
             target = self.path / part
             if target.is_dir():
                 shutil.rmtree(target)
             elif target.exists():
                 target.unlink()
-            src = source / part
-            if src.is_dir():
-                shutil.copytree(src, target, ignore=IGNORE)
-            elif src.is_file():
-                shutil.copy2(src, target)
+        # The files git would commit: tracked or new, never ignored (caches, venvs).
+        listed = git(
+            source,
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "--",
+            *TEMPLATE_PARTS,
+        )
+        for relative in sorted(set(listed.split("\0")) - {""}):
+            src = source / relative
+            if src.is_file() and not IGNORE(str(src.parent), [src.name]):
+                (self.path / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, self.path / relative)
 
     def read(self, relative: str) -> str:
         return (self.path / relative).read_text(encoding="utf-8")
