@@ -52,6 +52,9 @@ def test_bot_config_matches_its_schema(tmp_path: Path, answers: dict[str, Any]) 
         # Template releases arrive as pull requests; migrations may run (--trust).
         assert config["copier"] == {"enabled": True}
         assert config["ignoreScripts"] is False
+        # Dependencies wait a week after release; template releases do not.
+        assert config["minimumReleaseAge"] == "7 days"
+        assert config["packageRules"][0]["minimumReleaseAge"] is None
         assert {"matchManagers": ["copier"]}.items() <= config["packageRules"][0].items()
         pins_actions = "helpers:pinGitHubActionDigests" in config["extends"]
         assert pins_actions == (answers["ci_provider"] == "github")
@@ -59,6 +62,16 @@ def test_bot_config_matches_its_schema(tmp_path: Path, answers: dict[str, Any]) 
         assert not (root / "renovate.json").exists()
         validate(root / ".github/dependabot.yml", "vendor.dependabot")
         config = yaml.safe_load((root / ".github/dependabot.yml").read_text())
+        # zizmor audits Dependabot configs too (cooldown, code execution), offline.
+        zizmor = subprocess.run(
+            [str(Path(sys.executable).parent / "zizmor"), "--offline", "--no-progress", ".github"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert zizmor.returncode == 0, zizmor.stdout + zizmor.stderr
+        assert all(u["cooldown"]["default-days"] >= 7 for u in config["updates"])
         ecosystems = {update["package-ecosystem"] for update in config["updates"]}
         expected = {"uv"}
         if answers["ci_provider"] == "github":
