@@ -84,7 +84,7 @@ def test_behind_warns_and_passes_or_fails_with_strict(project: Path, repo: Templ
     assert result.stdout == ""
     assert result.stderr.startswith(
         f"warning: template drift: this project was rendered from release 1.0.0 of "
-        f"{repo.path}, whose latest release is 1.1.0. Update with `copier update"
+        f"{repo.path}, whose latest release is 1.1.0. Update with `uvx copier update --defaults`"
     )
     strict = drift(project, "--strict")
     assert strict.returncode == 1

@@ -194,7 +194,7 @@ def check(root: Path, *, strict: bool, timeout: float) -> int:
     )
     warn(
         f"template drift: this project was rendered from {rendered} of {src_path}, "
-        f"whose latest release is {latest}. Update with `copier update --defaults` "
+        f"whose latest release is {latest}. Update with `uvx copier update --defaults` "
         "on a clean git tree, review the diff, commit (see the template's "
         '"Updating your project" docs)'
     )
