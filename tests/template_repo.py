@@ -181,13 +181,14 @@ def update(
 
 
 def tree(root: Path, exclude: Iterable[str] = ()) -> dict[str, str]:
-    """Every file under `root` except .git, as {relative path: text}."""
+    """Every file under `root` except .git, as {relative path: content}."""
     skipped = set(exclude)
     files = {}
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root).as_posix()
         if path.is_file() and not relative.startswith(".git/") and relative not in skipped:
-            files[relative] = path.read_text(encoding="utf-8")
+            # Lossless for any bytes, so a binary file compares exactly too.
+            files[relative] = path.read_bytes().decode("utf-8", errors="surrogateescape")
     return files
 
 

@@ -317,9 +317,11 @@ def as_drafted_with_ci(repo: TemplateRepo) -> None:
     """The template as drafted before 0.1.0: the CI question was named `ci`."""
     for path in [repo.path / "copier.yml", *(repo.path / "template").rglob("*")]:
         if path.is_file():
-            text = path.read_text(encoding="utf-8")
+            text = path.read_bytes().decode("utf-8", errors="surrogateescape")
             if "ci_provider" in text:
-                path.write_text(text.replace("ci_provider", "ci"), encoding="utf-8")
+                path.write_bytes(
+                    text.replace("ci_provider", "ci").encode("utf-8", "surrogateescape")
+                )
     for path in sorted((repo.path / "template").rglob("*ci_provider*"), reverse=True):
         path.rename(path.with_name(path.name.replace("ci_provider", "ci")))
     spec = yaml.safe_load(repo.read("copier.yml"))
