@@ -84,7 +84,7 @@ def test_bot_config_matches_its_schema(tmp_path: Path, answers: dict[str, Any]) 
 def test_no_bot(tmp_path: Path) -> None:
     root = render(tmp_path / "p", dependency_bot="none")
     assert not (root / "renovate.json").exists()
-    assert not (root / ".github").exists()
+    assert not (root / ".github/dependabot.yml").exists()
 
 
 def test_dependabot_with_gitlab_is_refused_with_the_fix(tmp_path: Path) -> None:
