@@ -63,6 +63,13 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
     }
     files |= {f"src/{package}/{name}" for name in PACKAGE_MODULES}
     files |= {f"tests/{name}" for name in PROJECT_TESTS}
+    # Lifecycle: the drift check and the dependency bot's config.
+    files.add("scripts/check_template_drift.py")
+    files |= {
+        "renovate": {"renovate.json"},
+        "dependabot": {".github/dependabot.yml"},
+        "none": set(),
+    }[answers["dependency_bot"]]
     if answers["license"] != "Proprietary":
         files.add("LICENSE")
     return files

@@ -1,0 +1,411 @@
+"""`copier update` never loses a user's work (issue 4, scenarios 1-4, migrations).
+
+Each test copies the template into its own git repository (tests/template_repo.py),
+tags versions there, renders a project from one tag, commits it as a user would,
+and updates it to a later tag. Assertions are on file contents.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from copier.errors import UnsafeTemplateError
+from packaging.version import Version
+
+from tests.template import TEMPLATE
+from tests.template_repo import (
+    TemplateRepo,
+    answers,
+    conflict_blocks,
+    conflicted_files,
+    git,
+    tree,
+    update,
+)
+
+PACKAGE = "my_ml_project"
+MODULE = f"src/{PACKAGE}"
+
+
+@pytest.fixture(autouse=True)
+def isolated_copier(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No user-level Copier settings (trusted sources, default answers) leak in."""
+    settings = tmp_path / "copier-settings.yml"
+    settings.write_text("defaults: {}\ntrust: []\n")
+    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> TemplateRepo:
+    """This template, released as 1.0.0 in a throwaway repository."""
+    template = TemplateRepo.create(tmp_path / "template")
+    template.release("1.0.0")
+    return template
+
+
+def fresh(repo: TemplateRepo, dst: Path, vcs_ref: str, project: Path) -> Path:
+    """A new render at `vcs_ref` with the answers `project` has now."""
+    data = {k: v for k, v in answers(project).items() if not k.startswith("_")}
+    return repo.render(dst, vcs_ref, **data)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{path.name}: expected one {old!r}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def change_template_everywhere(repo: TemplateRepo) -> None:
+    """A release that adds, changes and deletes template files."""
+    repo.write(
+        "template/src/{{package_name}}/report.py",
+        '"""Added in 1.1.0: a summary of the last run."""\n',
+    )
+    repo.replace(
+        "template/params.yaml.jinja",
+        "  min_samples_leaf: 2 # random_forest\n",
+        "  min_samples_leaf: 1 # random_forest: smallest leaf\n",
+    )
+    repo.replace("template/pyproject.toml.jinja", '  "mlflow>=3.4,<4",\n', '  "mlflow>=3.5,<4",\n')
+    repo.replace(
+        "template/README.md.jinja",
+        "| Browse runs |",
+        "| Summarise the last run | `uv run python -m {{ package_name }}.report` |\n"
+        "| Browse runs |",
+    )
+    (repo.path / "template/.dvcignore").unlink()
+
+
+# Scenario 1: untouched project ----------------------------------------------------
+
+
+def test_untouched_project_updates_to_exactly_a_fresh_render(
+    repo: TemplateRepo, tmp_path: Path
+) -> None:
+    project = repo.render(tmp_path / "project", "1.0.0")
+    change_template_everywhere(repo)
+    repo.release("1.1.0")
+
+    update(project, "1.1.0")
+
+    assert conflicted_files(project) == []
+    assert answers(project)["_commit"] == "1.1.0"
+    assert tree(project) == tree(fresh(repo, tmp_path / "fresh", "1.1.0", project))
+    assert (project / MODULE / "report.py").is_file()
+    assert not (project / ".dvcignore").exists()
+
+
+# Scenario 2: the user's edits, the template's nearby changes ----------------------
+
+USER_MODULE = '''"""Customer segments: written by the user, unknown to the template."""
+
+
+def segment(spend: float) -> str:
+    return "high" if spend > 100 else "low"
+'''
+USER_TEST = f"""from {PACKAGE}.segments import segment
+
+
+def test_segment() -> None:
+    assert segment(150) == "high"
+"""
+USER_README = (
+    "Our data: the nightly churn extract from the warehouse; see docs/data.md.\n"
+    "Ask #data-platform before changing its columns.\n"
+)
+USER_CARD = "Used by the retention team to rank customers for a weekly call list.\n"
+CARD_PROMPT = "- **Primary use:** What decision do the predictions support, and who makes it?\n"
+
+
+def user_edits(project: Path) -> None:
+    """What a user does in the first weeks, committed."""
+    # params.yaml: two values
+    edit(project / "params.yaml", "  n_estimators: 200 ", "  n_estimators: 500 ")
+    edit(project / "params.yaml", "  max_categories: 20 ", "  max_categories: 50 ")
+    # pyproject.toml: a dependency added the usual way (edits the file, no network)
+    subprocess.run(
+        ["uv", "add", "--frozen", "httpx"],
+        cwd=project,
+        check=True,
+        capture_output=True,
+    )
+    # a module and its test
+    (project / MODULE / "segments.py").write_text(USER_MODULE)
+    (project / "tests/test_segments.py").write_text(USER_TEST)
+    # README: a paragraph of their own at the end of a section
+    edit(project / "README.md", "\n## Layout\n", f"\n{USER_README}\n## Layout\n")
+    # a hyperparameter default in the code
+    edit(project / MODULE / "train.py", "max_iter=1000", "max_iter=5000")
+    # a template file they do not want
+    (project / "tests/test_paths.py").unlink()
+    # the model card's prose (the card template is user-owned)
+    edit(project / "cards/model_card.md.j2", CARD_PROMPT, f"- **Primary use:** {USER_CARD}")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "Our changes")
+
+
+def template_changes_nearby(repo: TemplateRepo) -> None:
+    """A release touching lines near the user's edits, and one line they changed."""
+    params = "template/params.yaml.jinja"
+    # one unchanged line (max_depth) between this and the user's n_estimators
+    repo.replace(
+        params,
+        "  min_samples_leaf: 2 # random_forest\n",
+        "  min_samples_leaf: 1 # random_forest\n",
+    )
+    # the very line the user changed: a genuine conflict
+    repo.replace(
+        params,
+        "  max_categories: 20 # one-hot columns per string column; rarer values are pooled\n",
+        "  max_categories: 30 # one-hot columns per string column; rarer ones are pooled\n",
+    )
+    pyproject = "template/pyproject.toml.jinja"
+    repo.replace(pyproject, '  "mlflow>=3.4,<4",\n', '  "mlflow>=3.5,<4",\n')
+    # a new template dependency at the end of the template's block: right above the
+    # marker line, under which `uv add` put the user's
+    repo.replace(pyproject, '  "skops>=0.11",\n', '  "skops>=0.11",\n  "tabulate>=0.9",\n')
+    repo.replace(
+        "template/README.md.jinja",
+        "If the data does not fit, the stage stops with one line naming the file or column\n",
+        "If the data does not fit, the stage stops with one line that names the file or column\n",
+    )
+    repo.replace(
+        "template/src/{{package_name}}/train.py.jinja",
+        '    """The estimator named by model.type in params.yaml."""\n',
+        '    """The estimator named by `model.type` in params.yaml, seeded."""\n',
+    )
+    repo.replace(
+        "template/cards/model_card.md.j2",
+        "- **Primary users:**",
+        "- **Primary users (teams, services):**",
+    )
+
+
+def test_user_edits_survive_and_conflict_only_where_both_changed_a_line(
+    repo: TemplateRepo, tmp_path: Path
+) -> None:
+    project = repo.render(tmp_path / "project", "1.0.0")
+    user_edits(project)
+    card_before = (project / "cards/model_card.md.j2").read_text()
+    template_changes_nearby(repo)
+    repo.release("1.1.0")
+
+    update(project, "1.1.0")
+
+    # Exactly one conflict: params.yaml, the max_categories line both sides changed.
+    assert conflicted_files(project) == ["params.yaml"]
+    params = (project / "params.yaml").read_text()
+    assert conflict_blocks(params) == [
+        (
+            "  max_categories: 50 # one-hot columns per string column; rarer values are pooled",
+            "  max_categories: 30 # one-hot columns per string column; rarer ones are pooled",
+        )
+    ]
+    # Around it, both sides' other changes merged without markers.
+    assert "  n_estimators: 500 # random_forest: number of trees\n" in params
+    assert "  min_samples_leaf: 1 # random_forest\n" in params
+    taken = re.sub(r"<<<<<<< .*?\n=======\n(.*?)>>>>>>> [^\n]*\n", r"\1", params, flags=re.S)
+    assert yaml.safe_load(taken)["features"]["max_categories"] == 30
+
+    # pyproject.toml: the template's bump and new pin, and the user's dependency last.
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    dependencies = pyproject["project"]["dependencies"]
+    assert "mlflow>=3.5,<4" in dependencies and "mlflow>=3.4,<4" not in dependencies
+    assert "tabulate>=0.9" in dependencies
+    assert dependencies[-1] == "httpx"
+
+    # The user's files, byte for byte; their edits inside template files, kept.
+    assert (project / MODULE / "segments.py").read_text() == USER_MODULE
+    assert (project / "tests/test_segments.py").read_text() == USER_TEST
+    readme = (project / "README.md").read_text()
+    assert USER_README in readme
+    assert "stops with one line that names the file or column" in readme
+    train = (project / MODULE / "train.py").read_text()
+    assert "max_iter=5000" in train and "max_iter=1000" not in train
+    assert '"""The estimator named by `model.type` in params.yaml, seeded."""' in train
+    # A template file the user deleted stays deleted.
+    assert not (project / "tests/test_paths.py").exists()
+    # The model card template is user-owned: left exactly as the user had it.
+    assert (project / "cards/model_card.md.j2").read_text() == card_before
+    assert USER_CARD in card_before
+    assert list(project.rglob("*.rej")) == []
+
+
+def test_deleted_user_owned_file_comes_back_at_the_new_version(
+    repo: TemplateRepo, tmp_path: Path
+) -> None:
+    """How a user takes the template's new model card: delete theirs, update."""
+    project = repo.render(tmp_path / "project", "1.0.0")
+    (project / "cards/model_card.md.j2").unlink()
+    git(project, "commit", "-qam", "Take the template's card on the next update")
+    repo.replace(
+        "template/cards/model_card.md.j2", "## Intended use\n", "## Intended use and users\n"
+    )
+    repo.release("1.1.0")
+
+    update(project, "1.1.0")
+
+    assert "## Intended use and users\n" in (project / "cards/model_card.md.j2").read_text()
+
+
+# Scenario 3: an answer changes during the update ----------------------------------
+
+ANSWER_CHANGES = [
+    pytest.param({"docker": False}, id="docker=false"),
+    pytest.param({"ci_provider": "gitlab"}, id="ci_provider=gitlab"),
+    pytest.param({"serving": False}, id="serving=false"),
+    pytest.param({"dependency_bot": "dependabot"}, id="dependency_bot=dependabot"),
+]
+
+
+@pytest.mark.parametrize("change", ANSWER_CHANGES)
+def test_changed_answer_swaps_the_files_of_that_choice(
+    repo: TemplateRepo, tmp_path: Path, change: dict[str, object]
+) -> None:
+    project = repo.render(tmp_path / "project", "1.0.0")
+    (project / MODULE / "segments.py").write_text(USER_MODULE)
+    edit(project / "params.yaml", "  n_estimators: 200 ", "  n_estimators: 500 ")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "Our changes")
+    change_template_everywhere(repo)
+    repo.release("1.1.0")
+
+    update(project, "1.1.0", **change)
+
+    assert conflicted_files(project) == []
+    recorded = answers(project)
+    assert {key: recorded[key] for key in change} == change
+    expected = tree(fresh(repo, tmp_path / "fresh", "1.1.0", project))
+    unchanged = tree(repo.render(tmp_path / "old-choice", "1.1.0"))
+    result = tree(project)
+    # The old choice's files are gone and the new choice's have come: every
+    # template file is what a fresh render with the new answer writes ...
+    user_files = {f"{MODULE}/segments.py", "params.yaml"}
+    assert set(unchanged) - set(expected) - user_files == set(unchanged) - set(result)
+    assert {k: v for k, v in result.items() if k not in user_files} == {
+        k: v for k, v in expected.items() if k not in user_files
+    }
+    # ... and the user's work is still there, next to the template's change.
+    assert result[f"{MODULE}/segments.py"] == USER_MODULE
+    assert "  n_estimators: 500 " in result["params.yaml"]
+    assert "  min_samples_leaf: 1 # random_forest: smallest leaf" in result["params.yaml"]
+
+
+def test_dependency_bot_switch_replaces_renovate_with_dependabot(
+    repo: TemplateRepo, tmp_path: Path
+) -> None:
+    """The one answer change whose files this branch owns, spelled out."""
+    project = repo.render(tmp_path / "project", "1.0.0")
+    assert (project / "renovate.json").is_file()
+
+    update(project, "1.0.0", dependency_bot="dependabot")
+
+    assert not (project / "renovate.json").exists()
+    assert "package-ecosystem: uv" in (project / ".github/dependabot.yml").read_text()
+
+
+# Migrations -----------------------------------------------------------------------
+
+
+def as_drafted_with_ci(repo: TemplateRepo) -> None:
+    """The template as drafted before 0.1.0: the CI question was named `ci`."""
+    for path in [repo.path / "copier.yml", *(repo.path / "template").rglob("*")]:
+        if path.is_file():
+            text = path.read_bytes().decode("utf-8", errors="surrogateescape")
+            if "ci_provider" in text:
+                path.write_bytes(
+                    text.replace("ci_provider", "ci").encode("utf-8", "surrogateescape")
+                )
+    for path in sorted((repo.path / "template").rglob("*ci_provider*"), reverse=True):
+        path.rename(path.with_name(path.name.replace("ci_provider", "ci")))
+    spec = yaml.safe_load(repo.read("copier.yml"))
+    assert "ci" in spec and "ci_provider" not in spec
+
+
+def test_migration_renames_the_answer_and_needs_trust(tmp_path: Path) -> None:
+    repo = TemplateRepo.create(tmp_path / "template")
+    as_drafted_with_ci(repo)
+    repo.release("0.0.1")
+    project = repo.render(tmp_path / "project", "0.0.1", ci="gitlab")
+    assert answers(project)["ci"] == "gitlab"
+    repo.copy_from(TEMPLATE)  # release 0.1.0: the template as it is now
+    repo.release("0.1.0")
+
+    # Without --trust Copier refuses, naming the reason, and changes nothing.
+    with pytest.raises(UnsafeTemplateError, match="migrations"):
+        update(project, "0.1.0")
+    assert answers(project)["_commit"] == "0.0.1"
+
+    update(project, "0.1.0", trust=True)
+
+    recorded = answers(project)
+    assert recorded["ci_provider"] == "gitlab" and "ci" not in recorded
+    assert conflicted_files(project) == []
+    assert tree(project) == tree(fresh(repo, tmp_path / "fresh", "0.1.0", project))
+
+
+def test_migration_script_is_idempotent(tmp_path: Path) -> None:
+    script = TEMPLATE / "migrations/rename_answer.py"
+    answers_file = tmp_path / ".copier-answers.yml"
+    header = "# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n"
+    answers_file.write_text(f"{header}_commit: 0.0.1\nci: none\n")
+    command = [sys.executable, str(script), str(answers_file), "ci", "ci_provider"]
+
+    first = subprocess.run(command, capture_output=True, text=True, check=True)
+
+    assert "renamed answer 'ci' to 'ci_provider'" in first.stderr
+    text = answers_file.read_text()
+    assert text.startswith(header)
+    assert yaml.safe_load(text) == {"_commit": "0.0.1", "ci_provider": "none"}
+    second = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert "nothing to rename" in second.stderr
+    assert answers_file.read_text() == text
+
+
+# Scenario 4: every release of this repository to HEAD -----------------------------
+
+
+def release_tags() -> list[str]:
+    """This repository's own release tags (PEP 440), oldest first."""
+    tags = []
+    for tag in git(TEMPLATE, "tag", "--list").split():
+        try:
+            tags.append((Version(tag), tag))
+        except ValueError:
+            continue
+    return [tag for _, tag in sorted(tags)]
+
+
+def root_commit() -> str:
+    return git(TEMPLATE, "rev-list", "--max-parents=0", "HEAD").split()[0]
+
+
+# Until the first release, the oldest commit stands in so the path is exercised.
+STARTS = release_tags() or [f"first-commit:{root_commit()}"]
+
+
+@pytest.mark.parametrize("start", STARTS)
+def test_update_from_each_release_to_head_has_no_conflict(start: str, tmp_path: Path) -> None:
+    ref = start.removeprefix("first-commit:")
+    old_tag = start if ref == start else "0.0.0"
+    repo = TemplateRepo.from_commit(tmp_path / "template", ref)
+    repo.release(old_tag)
+    project = repo.render(tmp_path / "project", old_tag)
+    # HEAD (with the working tree's changes) as the release after every tag and
+    # every migration, so each migration that applies runs.
+    repo.copy_from(TEMPLATE)
+    spec = yaml.safe_load(repo.read("copier.yml"))
+    newest = max([Version(old_tag), *(Version(m["version"]) for m in spec["_migrations"])])
+    head_tag = f"{newest.major}.{newest.minor}.{newest.micro + 1}"
+    repo.release(head_tag)
+
+    update(project, head_tag, trust=True)
+
+    assert conflicted_files(project) == []
+    assert tree(project) == tree(fresh(repo, tmp_path / "fresh", head_tag, project))
