@@ -126,7 +126,7 @@ CARD_PROMPT = "- **Primary use:** What decision do the predictions support, and 
 def user_edits(project: Path) -> None:
     """What a user does in the first weeks, committed."""
     # params.yaml: two values
-    edit(project / "params.yaml", "  n_estimators: 200 ", "  n_estimators: 500 ")
+    edit(project / "params.yaml", "  n_estimators: 100 ", "  n_estimators: 500 ")
     edit(project / "params.yaml", "  max_categories: 20 ", "  max_categories: 50 ")
     # pyproject.toml: a dependency added the usual way (edits the file, no network)
     subprocess.run(
@@ -270,7 +270,7 @@ def test_changed_answer_swaps_the_files_of_that_choice(
 ) -> None:
     project = repo.render(tmp_path / "project", "1.0.0")
     (project / MODULE / "segments.py").write_text(USER_MODULE)
-    edit(project / "params.yaml", "  n_estimators: 200 ", "  n_estimators: 500 ")
+    edit(project / "params.yaml", "  n_estimators: 100 ", "  n_estimators: 500 ")
     git(project, "add", "-A")
     git(project, "commit", "-qm", "Our changes")
     change_template_everywhere(repo)
