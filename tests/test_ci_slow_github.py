@@ -67,7 +67,8 @@ def test_every_step_is_run_or_listed(pull_request: Project) -> None:
     for workflow in ("ci.yml", "docker.yml"):
         data = pull_request.read_yaml(f".github/workflows/{workflow}")
         for step in github_steps(data, CONTEXT):
-            if step.run is None:
+            # docker.yml is not executed: a `run:` step there must be listed too.
+            if step.run is None or workflow == "docker.yml":
                 skipped.add((workflow, step.name))
     assert skipped == set(HOST_ONLY)
 
