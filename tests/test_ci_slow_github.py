@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.project import Project
 from tests.tools.ci_steps import github_steps, run_bash
@@ -52,6 +53,7 @@ def pull_request(tmp_path_factory: pytest.TempPathFactory, shared_venv: Path) ->
     # The pull request: one hyperparameter changed.
     project.git("switch", "-qc", "fewer-trees")
     params = project.read_yaml("params.yaml")
+    assert params["model"]["n_estimators"] != 10 and params["model"]["max_depth"] != 2
     params["model"]["n_estimators"] = 10
     params["model"]["max_depth"] = 2
     project.write_yaml("params.yaml", params)
@@ -112,8 +114,11 @@ def test_ci_run_steps_pass_and_summarise_the_metrics(pull_request: Project, tmp_
         assert row["Old"] == pytest.approx(old[name], abs=1e-5)
         assert row["New"] == pytest.approx(new[name], abs=1e-5)
     assert "## Params: this commit vs `main`" in text
-    for param, before, after in (("n_estimators", 200, 10), ("max_depth", 8, 2)):
-        row = rf"\| params\.yaml\s*\| model\.{param}\s*\| {before}\s*\| {after}\s*\|"
+    branch = project.read_yaml("params.yaml")["model"]
+    main = yaml.safe_load(project.git("show", "origin/main:params.yaml"))["model"]
+    for param in ("n_estimators", "max_depth"):
+        assert main[param] != branch[param]
+        row = rf"\| params\.yaml\s*\| model\.{param}\s*\| {main[param]}\s*\| {branch[param]}\s*\|"
         assert re.search(row, text), text
 
 
