@@ -72,6 +72,15 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
     }[answers["dependency_bot"]]
     if answers["license"] != "Proprietary":
         files.add("LICENSE")
+    # --- CI and pre-commit (issue 3: delivery) ---
+    files |= {".pre-commit-config.yaml", "docs/development.md"}
+    if answers["ci_provider"] == "github":
+        files.add(".github/workflows/ci.yml")
+        if answers["docker"]:
+            files.add(".github/workflows/docker.yml")
+    elif answers["ci_provider"] == "gitlab":
+        files.add(".gitlab-ci.yml")
+    # --- end CI and pre-commit ---
     return files
 
 
@@ -112,13 +121,21 @@ def test_file_set_and_syntax(tmp_path: Path, answers: dict[str, str]) -> None:
     assert_parses(root)
 
 
+def without_github_expressions(root: Path, name: str) -> str:
+    """A file's text; in GitHub workflows without their own `${{ ... }}` expressions."""
+    text = (root / name).read_text(encoding="utf-8")
+    if name.startswith(".github/workflows/"):
+        text = re.sub(r"\$\{\{ .*? \}\}", "", text)
+    return text
+
+
 @pytest.mark.parametrize("task", ["classification", "regression"])
 def test_no_template_syntax_left(tmp_path: Path, task: str) -> None:
     root = render(tmp_path / "p", task=task)
     leftovers = [
         name
         for name in rendered_files(root) - RUNTIME_TEMPLATES
-        if re.search(r"{{|}}|{%|%}", (root / name).read_text(encoding="utf-8"))
+        if re.search(r"{{|}}|{%|%}", without_github_expressions(root, name))
     ]
     assert leftovers == []
     card = (root / "cards/model_card.md.j2").read_text()
@@ -168,3 +185,37 @@ def test_proprietary_license(tmp_path: Path) -> None:
 def test_unknown_answer_keys_are_rejected(tmp_path: Path) -> None:
     with pytest.raises(AssertionError, match="not questions of copier.yml"):
         render(tmp_path / "p", projet_name="typo")
+
+
+# --- Combinations of the delivery questions (issue 3) ---
+# Every task x ci_provider x docker x serving: the exact file set, every file parses,
+# no template syntax is left, and only the chosen CI provider's files appear.
+DELIVERY = [
+    {"task": task, "ci_provider": ci, "docker": docker, "serving": serving}
+    for task, ci, docker, serving in itertools.product(
+        QUESTIONS["task"]["choices"].values(),
+        QUESTIONS["ci_provider"]["choices"].values(),
+        [True, False],
+        [True, False],
+    )
+]
+
+
+def delivery_id(answers: dict[str, Any]) -> str:
+    flags = [name for name in ("docker", "serving") if answers[name]]
+    return "-".join([answers["task"], answers["ci_provider"], *flags])
+
+
+@pytest.mark.parametrize("answers", DELIVERY, ids=[delivery_id(v) for v in DELIVERY])
+def test_delivery_combinations(tmp_path: Path, answers: dict[str, Any]) -> None:
+    root = render(tmp_path / "p", **answers)
+    recorded = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    assert {k: recorded[k] for k in answers} == answers
+    assert rendered_files(root) == expected_files(recorded)
+    assert_parses(root)
+    leftovers = [
+        name
+        for name in rendered_files(root) - RUNTIME_TEMPLATES
+        if re.search(r"{{|}}|{%|%}", without_github_expressions(root, name))
+    ]
+    assert leftovers == []
