@@ -236,18 +236,18 @@ def poe_tasks_called(commands: list[str]) -> set[str]:
 
 def test_ci_jobs_run_the_projects_poe_tasks(github: Path, gitlab: Path) -> None:
     tasks = set(pyproject(github)["tool"]["poe"]["tasks"])
-    assert {"lint", "types", "test", "pipeline", "check"} <= tasks
+    assert {"lint", "types", "test", "pipeline", "check", "drift"} <= tasks
     steps = [
         s.get("run", "")
         for j in load(github / WORKFLOWS / "ci.yml")["jobs"].values()
         for s in j["steps"]
     ]
-    assert poe_tasks_called(steps) == {"lint", "types", "test", "pipeline"}
+    assert poe_tasks_called(steps) == {"lint", "types", "test", "pipeline", "drift"}
     config = load(gitlab / ".gitlab-ci.yml")
     scripts = [
         line for job in config.values() if isinstance(job, dict) for line in job.get("script", [])
     ]
-    assert poe_tasks_called(scripts) == {"lint", "types", "test", "pipeline"}
+    assert poe_tasks_called(scripts) == {"lint", "types", "test", "pipeline", "drift"}
     assert config[".uv"]["before_script"] == ["uv sync --locked"]
 
 
