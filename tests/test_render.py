@@ -65,6 +65,11 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
     files |= {f"tests/{name}" for name in PROJECT_TESTS}
     if answers["license"] != "Proprietary":
         files.add("LICENSE")
+    # Delivery: serving API and container (issue 3, serving/docker questions).
+    if answers["serving"]:
+        files |= {f"src/{package}/serve.py", "tests/test_serve.py"}
+    if answers["docker"]:
+        files |= {"Dockerfile", ".dockerignore"}
     return files
 
 
