@@ -8,6 +8,7 @@ the tests talk to it over HTTP. The last test stops it and checks nothing is lef
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -30,6 +31,30 @@ from tests.project import Project
 pytestmark = pytest.mark.slow
 
 TARGET = "diagnosis"
+# Serves the evaluate stage's MLflow model through `--model` URIs, in the project's
+# environment (TestClient: the real server is covered by the other tests).
+SERVE_MLFLOW_MODEL = """
+import json, sys
+from pathlib import Path
+import mlflow
+from mlflow.tracking import MlflowClient
+from fastapi.testclient import TestClient
+from {package}.serve import create_app
+from {package}.tracking import tracking_uri
+mlflow.set_tracking_uri(tracking_uri(Path.cwd()))
+run_id, rows = sys.argv[1], json.loads(sys.argv[2])
+version = mlflow.register_model(f"runs:/{run_id}/model", "demo")
+MlflowClient().set_registered_model_alias("demo", "champion", version.version)
+out = {}
+for uri in (f"runs:/{run_id}/model", "models:/demo@champion"):
+    client = TestClient(create_app(uri))
+    out[uri] = {
+        "health": client.get("/health").json(),
+        "meta": client.get("/metadata").json(),
+        "predict": client.post("/predict", json={"records": rows}).json(),
+    }
+print(json.dumps(out))
+"""
 SCHEMATHESIS = Path(sys.executable).parent / "st"
 
 
@@ -228,6 +253,25 @@ def test_concurrent_requests_all_succeed(server: Server, batch: pd.DataFrame) ->
     assert [r.status_code for r in responses] == [200] * len(jobs)
     # Each request gets its own row's prediction, however requests were batched.
     assert [r.json()["predictions"] for r in responses] == [[expected[i]] for i in jobs]
+
+
+def test_mlflow_model_uris_are_served(server: Server, batch: pd.DataFrame) -> None:
+    project = server.project
+    run = project.last_mlflow_run()
+    rows = features(batch).head(5)
+    script = SERVE_MLFLOW_MODEL.replace("{package}", project.package)
+    out = project.uv_run("python", "-c", script, run["run_id"], rows.to_json(orient="records"))
+    served = json.loads(out.stdout.strip().splitlines()[-1])
+    schema = project.read_json("models/schema.json")
+    for uri, version in (
+        (f"runs:/{run['run_id']}/model", None),
+        ("models:/demo@champion", "demo/1"),
+    ):
+        answer = served[uri]
+        assert answer["health"]["model_version"] == (version or uri)
+        assert answer["meta"]["features"] == schema["features"]
+        assert answer["meta"]["metrics"] == run["metrics"]
+        assert answer["predict"]["predictions"] == batch["prediction"].head(5).tolist()
 
 
 def test_server_stops_cleanly(server: Server) -> None:
