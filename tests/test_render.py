@@ -81,6 +81,11 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
     elif answers["ci_provider"] == "gitlab":
         files.add(".gitlab-ci.yml")
     # --- end CI and pre-commit ---
+    # Delivery: serving API and container (issue 3, serving/docker questions).
+    if answers["serving"]:
+        files |= {f"src/{package}/serve.py", "tests/test_serve.py"}
+    if answers["docker"]:
+        files |= {"Dockerfile", ".dockerignore"}
     return files
 
 
