@@ -22,7 +22,7 @@ from tests.project import Project
 from tests.template import QUESTIONS, render
 
 HADOLINT = Path(sys.executable).parent / "hadolint"
-PYTHONS = list(QUESTIONS["python_version"]["choices"])
+PYTHONS = list(QUESTIONS["python_version"]["choices"].values())
 VARIANTS = [(serving, python) for serving in (True, False) for python in PYTHONS]
 
 
