@@ -14,7 +14,7 @@ UV := $(TOOLS)/bin/uv
 endif
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-fast bench lint
+.PHONY: demo test test-fast bench bench-serving lint
 
 $(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS)
@@ -31,6 +31,9 @@ test-fast: $(UV)
 
 bench: $(UV)
 	$(UV) run --frozen python benchmarks/bench.py
+
+bench-serving: $(UV)
+	$(UV) run --frozen python benchmarks/serving.py
 
 lint: $(UV)
 	$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .
