@@ -65,6 +65,11 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
     files |= {f"tests/{name}" for name in PROJECT_TESTS}
     if answers["license"] != "Proprietary":
         files.add("LICENSE")
+    # --- scale-out (issue 5): registry test, team stack ---
+    files.add("tests/test_registry.py")
+    if answers.get("mlflow_tracking") == "server":
+        files |= {"compose.yaml", "mlflow-server/Dockerfile"}
+    # --- end scale-out ---
     return files
 
 
