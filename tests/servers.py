@@ -25,7 +25,9 @@ import httpx
 
 HOST = "127.0.0.1"
 BIN = Path(sys.executable).parent  # the template's dev environment: mlflow, moto_server
-S3_KEY = "testing"  # moto accepts any credentials; these never leave loopback
+# moto accepts any credentials; distinctive values, so a test can grep for leaks.
+S3_KEY_ID = "mlops-test-key-id"
+S3_SECRET = "mlops-test-secret-5b9e"
 S3_REGION = "us-east-1"
 
 
@@ -216,8 +218,8 @@ def start_s3(logs: Path) -> Server:
 def s3_env(endpoint: str) -> dict[str, str]:
     """What an S3 client needs to use the moto server (and nothing real)."""
     return {
-        "AWS_ACCESS_KEY_ID": S3_KEY,
-        "AWS_SECRET_ACCESS_KEY": S3_KEY,
+        "AWS_ACCESS_KEY_ID": S3_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": S3_SECRET,
         "AWS_DEFAULT_REGION": S3_REGION,
         "AWS_EC2_METADATA_DISABLED": "true",
         "MLFLOW_S3_ENDPOINT_URL": endpoint,

@@ -165,7 +165,8 @@ BAD_ANSWERS = [
     pytest.param(
         {"mlflow_tracking_uri": "mlflow.example.com:5000"},
         "mlflow_tracking_uri must be an http(s) URL such as http://mlflow.example.com:5000 "
-        '(no query string), or "databricks" for Databricks: got "mlflow.example.com:5000".',
+        '(no query string), "databricks", a SageMaker MLflow ARN or an azureml:// URI: '
+        'got "mlflow.example.com:5000".',
         id="uri-no-scheme",
     ),
     pytest.param(
@@ -249,11 +250,20 @@ def test_bad_answers_are_refused_with_the_fix(
     [
         {"mlflow_tracking": "server", "mlflow_tracking_uri": "databricks"},
         {"mlflow_tracking": "server", "mlflow_tracking_uri": "http://10.0.0.5:5000/mlflow"},
+        {
+            "mlflow_tracking": "server",
+            "mlflow_tracking_uri": "arn:aws:sagemaker:eu-west-1:123456789012:"
+            "mlflow-tracking-server/team",
+        },
+        {
+            "mlflow_tracking": "server",
+            "mlflow_tracking_uri": "azureml://westeurope.api.azureml.ms/mlflow/v1.0/subscriptions/x",
+        },
         {"dvc_remote": "local", "dvc_remote_url": "../shared/dvc"},
         {"dvc_remote": "ssh", "dvc_remote_url": "ssh://dvc@nas.local:2222/volume1/dvc"},
         {"dvc_remote": "azure", "dvc_remote_url": "azure://ml-data"},
     ],
-    ids=["databricks", "http-path", "relative-folder", "ssh-port", "azure-no-path"],
+    ids=["databricks", "http-path", "sagemaker", "azureml", "relative-folder", "ssh-port", "azure"],
 )
 def test_good_answers_render(tmp_path: Path, answers: dict[str, str]) -> None:
     root = render(tmp_path / "p", **answers)
