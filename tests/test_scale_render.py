@@ -6,6 +6,7 @@ The live behaviour against real servers is in test_team_stack.py (slow tier).
 from __future__ import annotations
 
 import configparser
+import re
 import subprocess
 import sys
 import tomllib
@@ -281,9 +282,16 @@ def test_good_answers_render(tmp_path: Path, answers: dict[str, str]) -> None:
     ids=["server-s3", "local-ssh"],
 )
 def test_file_set_and_syntax_with_scale_answers(tmp_path: Path, answers: dict[str, str]) -> None:
-    from tests.test_render import assert_parses, expected_files, rendered_files
+    from tests.test_render import RUNTIME_TEMPLATES, assert_parses, expected_files, rendered_files
 
     root = render(tmp_path / "p", **answers)
     recorded = yaml.safe_load((root / ".copier-answers.yml").read_text())
-    assert rendered_files(root) == expected_files(recorded)
+    files = rendered_files(root)
+    assert files == expected_files(recorded)
     assert_parses(root)
+    leftovers = [
+        name
+        for name in files - RUNTIME_TEMPLATES
+        if re.search(r"{{|}}|{%|%}", (root / name).read_text(encoding="utf-8"))
+    ]
+    assert leftovers == []
