@@ -244,7 +244,7 @@ def test_predict_loads_the_champion_from_the_server(project: Project) -> None:
     project.uv_run(package, "predict", "--input", "data/raw/demo.csv", "--output", "local.csv")
     champion = (project.path / "champ.csv").read_text()
     assert champion == (project.path / "local.csv").read_text()
-    assert champion.splitlines()[0].endswith("prediction,probability_0,probability_1")
+    assert champion.splitlines()[0].endswith("prediction,probability_benign,probability_malignant")
     assert len(champion.splitlines()) == 570
 
 
