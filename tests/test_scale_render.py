@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import configparser
 import re
+import string
 import subprocess
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.template import QUESTIONS, render
+from tests.test_render import assert_parses
 
 BIN = Path(sys.executable).parent
 DVC_EXTRAS = {
@@ -36,7 +41,7 @@ REMOTES = {
 
 
 def read_dvc_config(root: Path) -> configparser.ConfigParser:
-    parser = configparser.ConfigParser()
+    parser = configparser.ConfigParser(interpolation=None)
     parser.read_string((root / ".dvc/config").read_text())
     return parser
 
@@ -187,6 +192,19 @@ BAD_ANSWERS = [
         id="url-local-is-url",
     ),
     pytest.param(
+        {"dvc_remote": "local", "dvc_remote_url": "/srv/dvc #shared"},
+        'dvc_remote_url must not contain quotes, ",", "#" or ";" (DVC\'s config file would split '
+        'or cut the value there): got "/srv/dvc #shared".',
+        id="url-comment-char",
+    ),
+    pytest.param(
+        {"mlflow_tracking_uri": 'http://mlflow.example.com/a"b'},
+        "mlflow_tracking_uri must be an http(s) URL such as http://mlflow.example.com:5000 "
+        '(no query string), "databricks", a SageMaker MLflow ARN or an azureml:// URI: '
+        'got "http://mlflow.example.com/a\\"b".',
+        id="uri-quote",
+    ),
+    pytest.param(
         {"dvc_remote": "s3", "dvc_remote_url": "gs://my-bucket/dvc"},
         "dvc_remote_url must start with s3:// for dvc_remote=s3, such as s3://my-bucket/dvc: "
         'got "gs://my-bucket/dvc".',
@@ -295,3 +313,55 @@ def test_file_set_and_syntax_with_scale_answers(tmp_path: Path, answers: dict[st
         if re.search(r"{{|}}|{%|%}", (root / name).read_text(encoding="utf-8"))
     ]
     assert leftovers == []
+
+
+URL_TEXT = st.one_of(
+    st.text(alphabet=string.printable + "é日\u2028", max_size=40),
+    st.builds(
+        "".join,
+        st.lists(
+            st.sampled_from(["s3://", "gs://", "azure://", "ssh://", "http://", "https://", "/"])
+            | st.sampled_from(
+                ["a", "b-c", "x.y", "u@", ":p@", ":80", "/", '"', "\\", "#", " ", "?q", ",", "%"]
+            ),
+            max_size=8,
+        ),
+    ),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    remote=st.sampled_from(sorted(set(DVC_EXTRAS) - {"none"})),
+    url=URL_TEXT,
+    uri=st.one_of(URL_TEXT, st.sampled_from(["databricks", "http://127.0.0.1:5000"])),
+)
+def test_any_scale_answers_fail_clearly_or_render_valid_files(
+    remote: str, url: str, uri: str
+) -> None:
+    """Whatever is typed: a validator message, or files that parse and hold the answer."""
+    answers = {
+        "mlflow_tracking": "server",
+        "mlflow_tracking_uri": uri,
+        "dvc_remote": remote,
+        "dvc_remote_url": url,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            root = render(Path(tmp) / "p", **answers)
+        except ValueError as error:
+            message = str(error)
+            assert message.startswith("Validation error for question '"), message
+            assert message.split("'")[1] in answers
+            assert len(message.split(":", 1)[1].strip()) > 20
+            return
+        assert_parses(root)
+        assert read_dvc_config(root)["'remote \"storage\"'"]["url"] == url
+        tracking = root / "src/my_ml_project/tracking.py"
+        namespace: dict[str, object] = {}
+        server_line = next(
+            line for line in tracking.read_text().splitlines() if line.startswith("SERVER = ")
+        )
+        exec(server_line, namespace)
+        assert namespace["SERVER"] == uri
+        yaml.safe_load((root / "compose.yaml").read_text())
