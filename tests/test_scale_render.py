@@ -300,16 +300,24 @@ def test_good_answers_render(tmp_path: Path, answers: dict[str, str]) -> None:
     ids=["server-s3", "local-ssh"],
 )
 def test_file_set_and_syntax_with_scale_answers(tmp_path: Path, answers: dict[str, str]) -> None:
-    from tests.test_render import RUNTIME_TEMPLATES, assert_parses, expected_files, rendered_files
+    from tests.test_render import expected_files, rendered_files
 
     root = render(tmp_path / "p", **answers)
     recorded = yaml.safe_load((root / ".copier-answers.yml").read_text())
     files = rendered_files(root)
     assert files == expected_files(recorded)
     assert_parses(root)
+    # The files these answers change (CI workflows hold `${{ }}` on purpose).
+    scale_files = {
+        ".dvc/config",
+        "compose.yaml",
+        "mlflow-server/Dockerfile",
+        "pyproject.toml",
+        "src/my_ml_project/tracking.py",
+    }
     leftovers = [
         name
-        for name in files - RUNTIME_TEMPLATES
+        for name in files & scale_files
         if re.search(r"{{|}}|{%|%}", (root / name).read_text(encoding="utf-8"))
     ]
     assert leftovers == []
