@@ -86,6 +86,11 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         files |= {f"src/{package}/serve.py", "tests/test_serve.py"}
     if answers["docker"]:
         files |= {"Dockerfile", ".dockerignore"}
+    # --- scale-out (issue 5): registry test, team stack ---
+    files.add("tests/test_registry.py")
+    if answers.get("mlflow_tracking") == "server":
+        files |= {"compose.yaml", "mlflow-server/Dockerfile"}
+    # --- end scale-out ---
     return files
 
 

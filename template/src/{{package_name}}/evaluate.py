@@ -2,6 +2,8 @@
 
 One MLflow run per evaluation records the params in params.yaml, the metrics in
 reports/metrics.json (the same numbers), the model, the plots and the model card.
+The model is registered, and becomes the `champion` only if it beats the current
+one on `evaluate.primary_metric` (see tracking.promote).
 """
 
 import json
@@ -22,6 +24,7 @@ class Evaluation:
 
     metrics: dict[str, float]
     run_id: str
+    promotion: tracking.Promotion
 
 
 def evaluate(cfg: Config, root: Path) -> Evaluation:
@@ -49,7 +52,7 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
             images=images,
         )
         card_path = model_card.write(root, card)
-        tracking.log_results(
+        model_uri = tracking.log_results(
             params=cfg.raw,
             metrics=scores,
             model=model,
@@ -59,4 +62,10 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
                 "reports": [card_path, root / paths.METRICS],
             },
         )
-    return Evaluation(metrics=scores, run_id=run_id)
+        promotion = tracking.promote(
+            model_uri,
+            metric=cfg.evaluate.primary_metric,
+            score=scores[cfg.evaluate.primary_metric],
+            greater_is_better=cfg.evaluate.greater_is_better,
+        )
+    return Evaluation(metrics=scores, run_id=run_id, promotion=promotion)

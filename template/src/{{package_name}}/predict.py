@@ -17,9 +17,9 @@ WRITERS = (".csv", ".parquet", ".pq")
 def load_model(source: str) -> Pipeline:
     """A local model file, or an MLflow model URI (models:/name@alias, runs:/...)."""
     if ":/" in source:
-        import mlflow.sklearn
+        from .tracking import load_model as load_tracked_model
 
-        model: Any = mlflow.sklearn.load_model(source)
+        model: Any = load_tracked_model(source, Path.cwd())
         return model
     path = Path(source)
     if not path.is_file():
