@@ -154,7 +154,7 @@ def test_dvc_plots_render(project: Project) -> None:
     }[project.answers["task"]] | {"feature_importance": "Feature importance"}
     for stem, title in data_plots.items():
         assert f"reports_plots_{stem}_csv" in html and title in html, stem
-    images = {p.name for p in (project.path / "plots-html").glob("*.png")}
+    images = {p.name for p in (project.path / "plots-html" / "static").glob("*.png")}
     figures = {p.name for p in (project.path / "reports/figures").iterdir()}
     assert images == {f"workspace_reports_figures_{name}" for name in figures}
 
