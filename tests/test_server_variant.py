@@ -1,0 +1,41 @@
+"""Slow tier: a project answered with a team MLflow server keeps hermetic tests.
+
+Its own test suite must pass on a laptop where that server is not running: every
+generated test that touches MLflow uses a scratch store, never the answered URI.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.project import Project
+
+pytestmark = pytest.mark.slow
+
+
+def unused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_generated_tests_pass_without_the_team_server(tmp_path: Path, shared_venv: Path) -> None:
+    uri = f"http://127.0.0.1:{unused_port()}"
+    project = Project.create(
+        tmp_path / "team-project",
+        shared_venv,
+        mlflow_tracking="server",
+        mlflow_tracking_uri=uri,
+    )
+    assert uri in (project.path / f"src/{project.package}/tracking.py").read_text()
+    # MLflow retries an unreachable server for minutes: a test that reached for it
+    # would blow this bound long before it could pass.
+    result = project.run(
+        "uv", "run", "--frozen", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider", timeout=240
+    )
+    assert re.search(r"\d+ passed", result.stdout)
+    assert "failed" not in result.stdout
