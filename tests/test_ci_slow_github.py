@@ -98,7 +98,7 @@ def test_ci_run_steps_pass_and_summarise_the_metrics(pull_request: Project, tmp_
             assert project.git("status", "--porcelain") == ""  # the hooks changed nothing
         if step.job == "tests" and "poe test" in step.run:
             assert re.search(r"\d+ passed", result.stdout)
-    assert [job for job, _ in ran] == ["lint"] * 2 + ["types"] * 2 + ["tests"] * 2 + [
+    assert [job for job, _ in ran] == ["lint"] * 3 + ["types"] * 2 + ["tests"] * 2 + [
         "pipeline"
     ] * 3
 
