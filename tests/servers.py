@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -114,18 +115,27 @@ class Server:
         if self.stopped:
             return group_members(self.pid)
         self.stopped = True
+        return stop_group(self.process, timeout)
+
+
+def stop_group(process: subprocess.Popen[Any], timeout: float = 20) -> list[int]:
+    """Stop a process started with start_new_session=True and all of its children.
+
+    SIGTERM the process group, wait for every member (not just the leader), SIGKILL
+    what is left after `timeout`; return the PIDs still alive (empty when clean).
+    """
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while group_members(process.pid) and time.monotonic() < deadline:
+        process.poll()
+        time.sleep(0.1)
+    if group_members(process.pid):
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while group_members(self.pid) and time.monotonic() < deadline:
-            self.process.poll()
-            time.sleep(0.1)
-        if group_members(self.pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.pid, signal.SIGKILL)
-            time.sleep(0.5)
-        self.process.wait(timeout=5)
-        return group_members(self.pid)
+            os.killpg(process.pid, signal.SIGKILL)
+        time.sleep(0.5)
+    process.wait(timeout=5)
+    return group_members(process.pid)
 
 
 def postgres_bin() -> Path | None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +17,7 @@ import pytest
 
 from tests.dockerfile import Build, ignored, parse
 from tests.project import Project
+from tests.servers import free_port, stop_group
 from tests.template import QUESTIONS, render
 
 HADOLINT = Path(sys.executable).parent / "hadolint"
@@ -84,12 +83,6 @@ def test_dockerignore_sends_only_what_the_image_needs(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def build_env() -> dict[str, str]:
     """The host environment without the test's venv redirection (the image has none)."""
     env = dict(os.environ)
@@ -99,17 +92,8 @@ def build_env() -> dict[str, str]:
 
 
 def stop(process: subprocess.Popen[str]) -> None:
-    """Stop a process started with start_new_session=True and all of its children."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-    time.sleep(0.5)
-    with pytest.raises(ProcessLookupError):
-        os.killpg(process.pid, 0)
+    """Stop the image's command and everything it started; nothing may be left."""
+    assert stop_group(process, timeout=30) == []
 
 
 @pytest.fixture(scope="module")

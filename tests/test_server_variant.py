@@ -7,24 +7,18 @@ generated test that touches MLflow uses a scratch store, never the answered URI.
 from __future__ import annotations
 
 import re
-import socket
 from pathlib import Path
 
 import pytest
 
 from tests.project import Project
+from tests.servers import free_port
 
 pytestmark = pytest.mark.slow
 
 
-def unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_generated_tests_pass_without_the_team_server(tmp_path: Path, shared_venv: Path) -> None:
-    uri = f"http://127.0.0.1:{unused_port()}"
+    uri = f"http://127.0.0.1:{free_port()}"
     project = Project.create(
         tmp_path / "team-project",
         shared_venv,

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ import pytest
 import yaml
 
 from tests.project import Project
+from tests.servers import free_port, stop_group
 
 pytestmark = pytest.mark.slow
 
@@ -72,22 +72,10 @@ class Server:
         return httpx.post(self.url + "/predict", json={"records": records}, timeout=60, **kwargs)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def stop(process: subprocess.Popen[bytes]) -> int:
-    """SIGTERM the server's process group (uv and python), wait, return the exit code."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-    return process.returncode
+    """Stop the server's process group (uv and python); return its exit code."""
+    assert stop_group(process, timeout=30) == []
+    return int(process.returncode)
 
 
 def group_alive(pgid: int) -> bool:
