@@ -46,6 +46,17 @@ print(json.dumps({
 """
 
 
+def flat_params(params: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """params.yaml as MLflow logs it: dotted keys (`model.max_depth`), string values."""
+    flat: dict[str, str] = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            flat.update(flat_params(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = str(value)
+    return flat
+
+
 @dataclass
 class Project:
     """A rendered project folder and the environment it runs in."""

@@ -9,12 +9,11 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
-from tests.project import Project
+from tests.project import Project, flat_params
 
 pytestmark = pytest.mark.slow
 
@@ -24,16 +23,6 @@ SANE = {
     "classification": {"accuracy": (0.90, 1.0), "f1_macro": (0.90, 1.0)},
     "regression": {"r2": (0.25, 0.75), "rmse": (40.0, 70.0), "mae": (30.0, 60.0)},
 }
-
-
-def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 @pytest.fixture(scope="module", params=["classification", "regression"])
@@ -65,7 +54,7 @@ def test_mlflow_run_records_what_dvc_tracks(project: Project) -> None:
     assert run["experiment"] == f"demo-{project.answers['task']}"
 
     params = project.read_yaml("params.yaml")
-    assert run["params"] == {k: str(v) for k, v in flatten(params).items()}
+    assert run["params"] == flat_params(params)
     tracked = project.read_json_output("dvc", "params", "diff", "--all", "--json")["params.yaml"]
     assert run["params"] == {name: str(value["new"]) for name, value in tracked.items()}
 

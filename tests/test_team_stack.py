@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests import servers
-from tests.project import Project
+from tests.project import Project, flat_params
 
 pytestmark = pytest.mark.slow
 
@@ -36,16 +36,6 @@ DVC_OUTPUTS = (
     "models/model.joblib",
     "models/schema.json",
 )
-
-
-def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    flat: dict[str, str] = {}
-    for key, value in params.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = str(value)
-    return flat
 
 
 @dataclass
@@ -194,7 +184,7 @@ def test_run_params_metrics_and_champion_on_the_server(project: Project, stack: 
     run = runs[0]
     params, metrics, tags = data_of(run)
     assert run["info"]["status"] == "FINISHED"
-    assert params == flatten(project.read_yaml("params.yaml"))
+    assert params == flat_params(project.read_yaml("params.yaml"))
     assert metrics == project.read_json("reports/metrics.json")
     assert tags["git_commit"] == project.git("rev-parse", "HEAD").strip()
     assert tags["champion.decision"] == "promoted"
