@@ -171,7 +171,7 @@ def test_answers_drive_the_content(tmp_path: Path) -> None:
     assert project["requires-python"] == ">=3.12"
     assert project["license"] == "Apache-2.0"
     assert project["authors"] == [{"name": "Ada Lovelace", "email": "ada@example.org"}]
-    assert project["scripts"] == {"churn": "churn.cli:main"}
+    assert project["scripts"] == {"churn": "churn.cli:run"}
     assert pyproject["tool"]["uv"]["build-backend"]["module-name"] == "churn"
     assert re.search(r"Copyright \d{4} Ada Lovelace", (root / "LICENSE").read_text())
     params = yaml.safe_load((root / "params.yaml").read_text())
