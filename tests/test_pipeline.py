@@ -32,8 +32,17 @@ def project(
     task = request.param
     path = tmp_path_factory.mktemp(task) / f"{task}-project"
     project = Project.create(path, shared_venv, task=task, project_name=f"Demo {task}")
-    project.uv_run("dvc", "repro")
+    result = project.uv_run("dvc", "repro")
+    (path.parent / "repro.log").write_text(result.stdout + result.stderr)
     return project
+
+
+def test_pipeline_output_has_no_warnings(project: Project) -> None:
+    # What a user reads after `dvc repro`: stage lines and results, no warnings
+    # (MLflow's warning about the model's pickle format is filtered on purpose).
+    log = (project.path.parent / "repro.log").read_text()
+    assert "Running stage 'evaluate'" in log
+    assert "WARNING" not in log and "Traceback" not in log, log
 
 
 def test_metrics_are_sane(project: Project) -> None:
@@ -83,14 +92,16 @@ def test_logged_model_has_signature_example_and_pinned_requirements(project: Pro
         "local = mlflow.artifacts.download_artifacts(uri)\n"
         "reqs = open(local + '/requirements.txt').read().split()\n"
         "print(json.dumps({'inputs': info.signature.inputs.input_names(),"
-        " 'example': info.saved_input_example_info is not None, 'reqs': reqs}))\n"
+        " 'example': info.saved_input_example_info is not None, 'reqs': reqs,"
+        " 'format': info.flavors['sklearn']['serialization_format']}))\n"
     )
     out = yaml.safe_load(project.uv_run("python", "-c", script).stdout.strip().splitlines()[-1])
     schema = project.read_json("models/schema.json")
     assert out["inputs"] == list(schema["features"])
     assert out["example"] is True
     names = {re.split(r"[=<>]", r)[0] for r in out["reqs"]}
-    assert {"scikit-learn", "pandas", "numpy", "scipy", "skops"} <= names
+    assert {"scikit-learn", "pandas", "numpy", "scipy"} <= names
+    assert out["format"] == "pickle"
     assert all("==" in r for r in out["reqs"] if not r.startswith("mlflow"))
 
 

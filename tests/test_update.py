@@ -169,7 +169,8 @@ def template_changes_nearby(repo: TemplateRepo) -> None:
     repo.replace(pyproject, '  "mlflow>=3.4,<4",\n', '  "mlflow>=3.5,<4",\n')
     # a new template dependency at the end of the template's block: right above the
     # marker line, under which `uv add` put the user's
-    repo.replace(pyproject, '  "skops>=0.11",\n', '  "skops>=0.11",\n  "tabulate>=0.9",\n')
+    marker = "  # Your dependencies go below this line"
+    repo.replace(pyproject, marker, '  "tabulate>=0.9",\n' + marker)
     repo.replace(
         "template/README.md.jinja",
         "If the data does not fit, the stage stops with one line naming the file or column\n",
