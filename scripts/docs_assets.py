@@ -76,12 +76,34 @@ def run(*command: str, cwd: Path, env: dict[str, str]) -> str:
     return result.stdout
 
 
-def chromium() -> str:
+# Headless Chromium with nothing that reaches the network; tests/test_docs.py too.
+BROWSER_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
+
+
+def find_chromium() -> str | None:
+    """The first Chromium-like browser on PATH, if any."""
     for name in ("chromium", "chromium-browser", "google-chrome"):
         found = shutil.which(name)
         if found:
             return found
-    raise SystemExit("error: chromium not found; install it (apt-get install chromium)")
+    return None
+
+
+def chromium() -> str:
+    found = find_chromium()
+    if found is None:
+        raise SystemExit("error: chromium not found; install it (apt-get install chromium)")
+    return found
 
 
 def screenshot(page: Path, png: Path, width: int, height: int) -> None:
@@ -90,15 +112,7 @@ def screenshot(page: Path, png: Path, width: int, height: int) -> None:
         subprocess.run(
             [
                 chromium(),
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--hide-scrollbars",
+                *BROWSER_FLAGS,
                 f"--user-data-dir={profile}",
                 f"--screenshot={png}",
                 f"--window-size={width},{height}",

@@ -15,13 +15,10 @@ import importlib.util
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +26,8 @@ import copier
 import pytest
 import yaml
 
+from scripts.docs_assets import BROWSER_FLAGS, find_chromium
+from tests.servers import HOST, Server, free_port
 from tests.template import QUESTIONS, SPEC, TEMPLATE
 
 
@@ -232,63 +231,31 @@ def test_docs_show_the_message_copier_prints(
 # Slow tier: the site as a browser shows it
 # ---------------------------------------------------------------------------
 
-BROWSER_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-)
-
 
 def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
+    found = find_chromium()
+    if found:
+        return found
     if os.environ.get("CI"):
         pytest.fail("chromium is not installed: .ci/run installs it (apt-get install chromium)")
     pytest.skip("chromium is not installed (apt-get install chromium); CI installs it")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def served(site: Path) -> Any:
+def served(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The built site on http://127.0.0.1:<free port>/, stopped after the module."""
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        cwd=site,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    server = Server.start(
+        "http.server",
+        [sys.executable, "-m", "http.server", str(port), "--bind", HOST, "--directory", str(site)],
+        tmp_path_factory.mktemp("site-server") / "http.log",
+        url=f"http://{HOST}:{port}/",
     )
-    url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    assert response.status == 200
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
-        yield url
+        server.wait_http("", timeout=30)
+        yield server.url
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=10)
-        assert server.poll() is not None
+        assert server.stop() == []
 
 
 def browse(url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import free_port
 from tests.template_repo import TemplateRepo, git
 
 SCRIPT = "scripts/check_template_drift.py"
@@ -131,12 +132,6 @@ def test_moved_template_folder_warns_and_passes(project: Path, repo: TemplateRep
             f"warning: template drift not checked: template folder {repo.path} does not "
             "exist on this machine (project is on 1.0.0)\n"
         )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_refused_connection_warns_and_passes(project: Path) -> None:
