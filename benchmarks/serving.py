@@ -21,9 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +34,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.project import Project  # noqa: E402
+from tests.servers import Server, free_port  # noqa: E402
 
 
 @dataclass
@@ -59,60 +57,31 @@ class Result:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def start(project: Project, args: list[str], url: str, health: str, log: Path) -> Server:
+    """Start a server in its own process group and wait until `health` answers 200."""
+    server = Server.start(
+        args[0],
+        ["uv", "run", "--frozen", "--no-sync", *args],
+        log,
+        env={**project.env, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+        cwd=project.path,
+        url=url,
+    )
+    try:
+        server.wait_http(health, timeout=180)
+    except RuntimeError as exc:
+        stop(server)
+        raise SystemExit(str(exc)) from exc
+    return server
 
 
-def start(project: Project, args: list[str], url: str, log: Path) -> subprocess.Popen[bytes]:
-    """Start a server in its own process group and wait until `url` answers 200."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            ["uv", "run", "--frozen", "--no-sync", *args],
-            cwd=project.path,
-            env={**project.env, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 180
-    while True:
-        if process.poll() is not None:
-            raise SystemExit(f"{args[0]} exited early:\n{log.read_text()}")
-        try:
-            if httpx.get(url, timeout=5).status_code == 200:
-                return process
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            stop(process)
-            raise SystemExit(f"{url} did not answer within 180 s:\n{log.read_text()}")
-        time.sleep(0.5)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the process group; wait for all of it (not just the leader) to exit.
-
-    `mlflow models serve` runs its uvicorn workers as children that can outlive the
-    leader for a while: wait up to 30 s, then SIGKILL what is left and say so.
+def stop(server: Server) -> None:
+    """Stop the server's whole process group (`mlflow models serve` runs its uvicorn
+    workers as children that can outlive the leader); say so if any had to be killed.
     """
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.5)
-    os.killpg(process.pid, signal.SIGKILL)
-    print(f"process group {process.pid} outlived SIGTERM by 30 s; killed it", file=sys.stderr)
+    left = server.stop(timeout=30)
+    if left:
+        print(f"{server.name}: processes {left} outlived SIGTERM and SIGKILL", file=sys.stderr)
 
 
 async def load(
@@ -192,7 +161,7 @@ def main() -> None:
         if command[0] == "mlflow":
             flags = ["-h", "127.0.0.1", "-p", str(port)]
         print(f"starting {name} ...", file=sys.stderr)
-        process = start(project, command + flags, base + health, work / f"{port}.log")
+        server = start(project, command + flags, base, health, work / f"{port}.log")
         try:
             for clients in levels:
                 seconds, latencies, labels = asyncio.run(
@@ -200,7 +169,7 @@ def main() -> None:
                 )
                 results.append(Result(name, clients, args.requests, seconds, latencies, labels))
         finally:
-            stop(process)
+            stop(server)
 
     ours = [r for r in results if r.server.startswith("ours")]
     theirs = [r for r in results if not r.server.startswith("ours")]

@@ -72,6 +72,7 @@ class Server:
         *,
         env: dict[str, str] | None = None,
         user: str | None = None,
+        cwd: Path | None = None,
         url: str = "",
     ) -> Server:
         with log.open("wb") as out:
@@ -82,6 +83,7 @@ class Server:
                 stdin=subprocess.DEVNULL,
                 env=env,
                 user=user,
+                cwd=cwd,
                 start_new_session=True,
             )
         return cls(name=name, process=process, log=log, url=url)
