@@ -7,9 +7,11 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
+from .artifacts import DataSummary
 from .config import Config, DataConfig
 from .errors import DataError
-from .files import atomic_path, write_json
+from .files import atomic_path
+from .tasks import current
 
 READERS = {".csv": "CSV", ".parquet": "Parquet", ".pq": "Parquet"}
 
@@ -20,7 +22,7 @@ class Prepared:
 
     train: pd.DataFrame
     test: pd.DataFrame
-    summary: dict[str, object]
+    summary: DataSummary
 
 
 def file_md5(path: Path) -> str:
@@ -64,7 +66,7 @@ def read_table(path: Path, setting: str = "data.path in params.yaml") -> pd.Data
     return frame
 
 
-def validate(frame: pd.DataFrame, cfg: DataConfig, task: str) -> pd.DataFrame:
+def validate(frame: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
     """Check the target and dropped columns; drop rows without a target."""
     source = cfg.path
     if cfg.target not in frame.columns:
@@ -92,31 +94,13 @@ def validate(frame: pd.DataFrame, cfg: DataConfig, task: str) -> pd.DataFrame:
             f"{source}: no feature columns left besides '{cfg.target}'; "
             "check data.drop in params.yaml"
         )
-    if task == "classification":
-        classes = frame[cfg.target].unique()
-        if len(classes) < 2:
-            raise DataError(
-                f"{source}: target column '{cfg.target}' has a single class "
-                f"({classes[0]!r}); classification needs at least two classes"
-            )
-    elif not pd.api.types.is_numeric_dtype(frame[cfg.target]):
-        raise DataError(
-            f"{source}: target column '{cfg.target}' is not numeric; "
-            "regression needs a numeric target (or render the template with "
-            "task=classification)"
-        )
+    current().check_target(frame[cfg.target], cfg.target, str(source))
     return frame
 
 
-def split(
-    frame: pd.DataFrame, cfg: DataConfig, task: str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Hold out `test_size` of the rows; stratified by class for classification."""
-    if task == "classification":
-        groups = frame.groupby(cfg.target, group_keys=False)
-        test = groups.sample(frac=cfg.test_size, random_state=cfg.seed)
-    else:
-        test = frame.sample(frac=cfg.test_size, random_state=cfg.seed)
+def split(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hold out `test_size` of the rows, as the task draws them (tasks/)."""
+    test = current().hold_out(frame, cfg.target, cfg.test_size, cfg.seed)
     train = frame.drop(index=test.index)
     if test.empty or train.empty:
         raise DataError(
@@ -126,22 +110,22 @@ def split(
     return train.reset_index(drop=True), test.sort_index().reset_index(drop=True)
 
 
-def prepare(cfg: Config, task: str, root: Path) -> Prepared:
+def prepare(cfg: Config, root: Path) -> Prepared:
     """Run the prepare stage under `root`: read, validate, split, write."""
     source = root / cfg.data.path
-    frame = validate(read_table(source), cfg.data, task)
-    train, test = split(frame, cfg.data, task)
-    summary: dict[str, object] = {
-        "path": cfg.data.path.as_posix(),
-        "md5": file_md5(source),
-        "rows": len(frame),
-        "train_rows": len(train),
-        "test_rows": len(test),
-        "target": cfg.data.target,
-        "features": [str(c) for c in frame.columns if c != cfg.data.target],
-    }
+    frame = validate(read_table(source), cfg.data)
+    train, test = split(frame, cfg.data)
+    summary = DataSummary(
+        path=cfg.data.path.as_posix(),
+        md5=file_md5(source),
+        rows=len(frame),
+        train_rows=len(train),
+        test_rows=len(test),
+        target=cfg.data.target,
+        features=[str(c) for c in frame.columns if c != cfg.data.target],
+    )
     for out, part in ((paths.TRAIN, train), (paths.TEST, test)):
         with atomic_path(root / out) as tmp:
             part.to_parquet(tmp, index=False)
-    write_json(root / paths.DATA_SUMMARY, summary)
+    summary.write(root / paths.DATA_SUMMARY)
     return Prepared(train=train, test=test, summary=summary)

@@ -1,31 +1,17 @@
 """Batch scoring: add predictions to a CSV or Parquet file of feature rows."""
 
 from pathlib import Path
-from typing import Any
 
-import joblib
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from .data import read_table
 from .errors import DataError
 from .files import atomic_path
+from .loading import load_model
+from .tasks import current
 
 WRITERS = (".csv", ".parquet", ".pq")
-
-
-def load_model(source: str) -> Pipeline:
-    """A local model file, or an MLflow model URI (models:/name@alias, runs:/...)."""
-    if ":/" in source:
-        from .tracking import load_model as load_tracked_model
-
-        model: Any = load_tracked_model(source, Path.cwd())
-        return model
-    path = Path(source)
-    if not path.is_file():
-        raise DataError(f"{path}: model not found; run `dvc repro` to train it")
-    model = joblib.load(path)
-    return model
 
 
 def expected_columns(model: Pipeline) -> list[str]:
@@ -44,10 +30,8 @@ def predict_frame(model: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
     features = frame[columns]
     result = frame.copy()
     result["prediction"] = model.predict(features)
-    if hasattr(model, "predict_proba"):
-        probabilities = model.predict_proba(features)
-        for index, label in enumerate(model.classes_):
-            result[f"probability_{label}"] = probabilities[:, index]
+    for column, values in current().probabilities(model, features).items():
+        result[column] = values
     return result
 
 

@@ -1,0 +1,57 @@
+"""Stage `train`: fit the feature transformer and the estimator as one Pipeline.
+
+The estimator is the model family named by `model.type` in params.yaml (the
+task's family table, tasks/), built from that family's hyperparameters.
+"""
+
+from pathlib import Path
+
+import joblib
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from . import TASK, paths
+from .artifacts import Schema
+from .config import Config, ModelConfig
+from .features import build_preprocessor, column_kinds
+from .files import atomic_path
+from .tasks import current
+
+
+def make_estimator(cfg: ModelConfig, seed: int) -> object:
+    """The estimator named by model.type in params.yaml."""
+    return cfg.family.estimator(cfg.hyperparameters, seed)
+
+
+def fit(train: pd.DataFrame, cfg: Config) -> Pipeline:
+    """Fit preprocessing and estimator on the training rows."""
+    features = train.drop(columns=cfg.data.target)
+    pipeline = Pipeline(
+        [
+            ("features", build_preprocessor(features, cfg.features)),
+            ("model", make_estimator(cfg.model, cfg.data.seed)),
+        ]
+    )
+    pipeline.fit(features, train[cfg.data.target])
+    return pipeline
+
+
+def schema(train: pd.DataFrame, pipeline: Pipeline, cfg: Config) -> Schema:
+    """What the model expects and returns: used by predict, serving and the card."""
+    features = train.drop(columns=cfg.data.target)
+    return Schema(
+        task=TASK,
+        target=cfg.data.target,
+        features=column_kinds(features),
+        classes=current().classes(pipeline),
+    )
+
+
+def train(cfg: Config, root: Path) -> Pipeline:
+    """Run the train stage under `root`: read the split, fit, save model and schema."""
+    data = pd.read_parquet(root / paths.TRAIN)
+    pipeline = fit(data, cfg)
+    with atomic_path(root / paths.MODEL) as tmp:
+        joblib.dump(pipeline, tmp)
+    schema(data, pipeline, cfg).write(root / paths.SCHEMA)
+    return pipeline
