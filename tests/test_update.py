@@ -31,6 +31,8 @@ from tests.template_repo import (
 
 PACKAGE = "my_ml_project"
 MODULE = f"src/{PACKAGE}"
+TASK_MODULE = f"{MODULE}/tasks/classification.py"
+TASK_SOURCE = "template/src/{{package_name}}/tasks/{% if task == 'classification' %}classification.py{% endif %}"
 
 
 @pytest.fixture(autouse=True)
@@ -141,7 +143,7 @@ def user_edits(project: Path) -> None:
     # README: a paragraph of their own at the end of a section
     edit(project / "README.md", "\n## Layout\n", f"\n{USER_README}\n## Layout\n")
     # a hyperparameter default in the code
-    edit(project / MODULE / "train.py", "max_iter=1000", "max_iter=5000")
+    edit(project / TASK_MODULE, "max_iter=1000", "max_iter=5000")
     # a template file they do not want
     (project / "tests/test_paths.py").unlink()
     # the model card's prose (the card template is user-owned)
@@ -177,9 +179,9 @@ def template_changes_nearby(repo: TemplateRepo) -> None:
         "If the data does not fit, the stage stops with one line that names the file or column\n",
     )
     repo.replace(
-        "template/src/{{package_name}}/train.py.jinja",
-        '    """The estimator named by model.type in params.yaml."""\n',
-        '    """The estimator named by `model.type` in params.yaml, seeded."""\n',
+        TASK_SOURCE,
+        '    """Logistic regression (lbfgs, deterministic: the seed is not needed)."""\n',
+        '    """Logistic regression (lbfgs: deterministic, so the seed is not needed)."""\n',
     )
     repo.replace(
         "template/cards/model_card.md.j2",
@@ -227,9 +229,9 @@ def test_user_edits_survive_and_conflict_only_where_both_changed_a_line(
     readme = (project / "README.md").read_text()
     assert USER_README in readme
     assert "stops with one line that names the file or column" in readme
-    train = (project / MODULE / "train.py").read_text()
-    assert "max_iter=5000" in train and "max_iter=1000" not in train
-    assert '"""The estimator named by `model.type` in params.yaml, seeded."""' in train
+    task = (project / TASK_MODULE).read_text()
+    assert "max_iter=5000" in task and "max_iter=1000" not in task
+    assert '"""Logistic regression (lbfgs: deterministic, so the seed is not needed)."""' in task
     # A template file the user deleted stays deleted.
     assert not (project / "tests/test_paths.py").exists()
     # The model card template is user-owned: left exactly as the user had it.
@@ -410,3 +412,58 @@ def test_update_from_each_release_to_head_has_no_conflict(start: str, tmp_path: 
 
     assert conflicted_files(project) == []
     assert tree(project) == tree(fresh(repo, tmp_path / "fresh", head_tag, project))
+
+
+# The package restructure: files a release removes ---------------------------------
+
+USER_SERVE_LINE = "# Our change: the API sits behind the company gateway.\n"
+
+
+def release_ref(version: str) -> str:
+    """The release's tag, or (in a clone without tags) its release commit."""
+    if version in release_tags():
+        return version
+    found = git(TEMPLATE, "log", "--format=%H", f"--grep=^release {version}:", "HEAD")
+    assert found.split(), f"no tag or release commit for {version}"
+    return found.split()[-1]
+
+
+def test_edited_serve_module_is_kept_when_the_release_moves_it(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """0.2.0's serve.py became the serving/ package: Copier would delete an edited
+    copy; the migration keeps it as serve.py.orig and says where the code went."""
+    repo = TemplateRepo.from_commit(tmp_path / "template", release_ref("0.2.0"))
+    repo.release("0.2.0")
+    project = repo.render(tmp_path / "project", "0.2.0")
+    serve = project / MODULE / "serve.py"
+    edited = USER_SERVE_LINE + serve.read_text()
+    serve.write_text(edited)
+    metrics = (project / MODULE / "metrics.py").read_text()  # left untouched
+    edit(project / "params.yaml", "  n_estimators: 100 ", "  n_estimators: 500 ")
+    git(project, "commit", "-qam", "Our changes")
+    repo.copy_from(TEMPLATE)
+    repo.release("0.2.1")
+
+    update(project, "0.2.1", trust=True)
+
+    assert conflicted_files(project) == []
+    assert not serve.exists() and (project / MODULE / "serving/app.py").is_file()
+    assert (project / MODULE / "serve.py.orig").read_text() == edited
+    err = capfd.readouterr().err
+    assert (
+        f"this release removes {MODULE}/serve.py (its code moved to {MODULE}/serving/); "
+        f"your edited copy is kept as {MODULE}/serve.py.orig: carry your changes over, "
+        "then delete it"
+    ) in err
+    # The untouched module is simply replaced by its new home, with no copy.
+    assert not (project / MODULE / "metrics.py").exists()
+    assert not (project / MODULE / "metrics.py.orig").exists()
+    assert "def compute_metrics(" in (project / TASK_MODULE).read_text()
+    assert metrics  # it existed at 0.2.0
+    assert "  n_estimators: 500 " in (project / "params.yaml").read_text()
+    # The project is otherwise exactly a fresh render of the new release.
+    result = tree(project, exclude=[f"{MODULE}/serve.py.orig"])
+    assert result == tree(fresh(repo, tmp_path / "fresh", "0.2.1", project), exclude=[]) | {
+        "params.yaml": result["params.yaml"]
+    }
