@@ -47,12 +47,15 @@ def render(text: str, data: dict[str, Any]) -> str:
 
 
 def destination(template_path: str, data: dict[str, Any]) -> Path | None:
-    """Where the file lands in the project, or None when these answers skip it."""
-    parts = [render(part, data) for part in Path(template_path).parts]
+    """Where the file lands in the project, or None when these answers skip it.
+
+    As Copier does: drop the `.jinja` suffix, render each part, skip the file
+    when a part renders empty.
+    """
+    parts = [render(part, data) for part in Path(template_path.removesuffix(SUFFIX)).parts]
     if not all(parts):
         return None
-    path = Path(*parts)
-    return path.with_name(path.name.removesuffix(SUFFIX))
+    return Path(*parts)
 
 
 def old_template(src: Path, version: str, template_path: str) -> str | None:

@@ -389,14 +389,31 @@ def root_commit() -> str:
     return git(TEMPLATE, "rev-list", "--max-parents=0", "HEAD").split()[0]
 
 
-# Until the first release, the oldest commit stands in so the path is exercised.
-STARTS = release_tags() or [f"first-commit:{root_commit()}"]
+LAST_RELEASE = "0.2.0"
+
+
+def release_ref(version: str) -> str:
+    """The release's tag, or (in a clone without tags) its release commit."""
+    if version in release_tags():
+        return version
+    found = git(TEMPLATE, "log", "--format=%H", f"--grep=^release {version}:", "HEAD")
+    assert found.split(), f"no tag or release commit for {version}"
+    return found.split()[-1]
+
+
+# Until the first release, the oldest commit stands in so the path is exercised. In
+# a clone without tags, the last release's commit (found by its message) runs too.
+STARTS = release_tags() or [
+    f"first-commit:{root_commit()}",
+    f"{LAST_RELEASE}:{release_ref(LAST_RELEASE)}",
+]
 
 
 @pytest.mark.parametrize("start", STARTS)
 def test_update_from_each_release_to_head_has_no_conflict(start: str, tmp_path: Path) -> None:
-    ref = start.removeprefix("first-commit:")
-    old_tag = start if ref == start else "0.0.0"
+    label, _, ref = start.rpartition(":")
+    ref = ref or start
+    old_tag = "0.0.0" if label == "first-commit" else (label or start)
     repo = TemplateRepo.from_commit(tmp_path / "template", ref)
     repo.release(old_tag)
     project = repo.render(tmp_path / "project", old_tag)
@@ -419,21 +436,12 @@ def test_update_from_each_release_to_head_has_no_conflict(start: str, tmp_path: 
 USER_SERVE_LINE = "# Our change: the API sits behind the company gateway.\n"
 
 
-def release_ref(version: str) -> str:
-    """The release's tag, or (in a clone without tags) its release commit."""
-    if version in release_tags():
-        return version
-    found = git(TEMPLATE, "log", "--format=%H", f"--grep=^release {version}:", "HEAD")
-    assert found.split(), f"no tag or release commit for {version}"
-    return found.split()[-1]
-
-
 def test_edited_serve_module_is_kept_when_the_release_moves_it(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """0.2.0's serve.py became the serving/ package: Copier would delete an edited
     copy; the migration keeps it as serve.py.orig and says where the code went."""
-    repo = TemplateRepo.from_commit(tmp_path / "template", release_ref("0.2.0"))
+    repo = TemplateRepo.from_commit(tmp_path / "template", release_ref(LAST_RELEASE))
     repo.release("0.2.0")
     project = repo.render(tmp_path / "project", "0.2.0")
     serve = project / MODULE / "serve.py"
