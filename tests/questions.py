@@ -67,6 +67,14 @@ class Questions:
         validator = QUESTIONS[question]["validator"]
         return str(self.env.from_string(validator).render(**context)).strip()
 
+    def asked(self, question: str, **answers: Any) -> bool:
+        """Whether Copier asks `question` given these answers (its `when:`)."""
+        when = QUESTIONS[question].get("when", True)
+        if isinstance(when, str):
+            rendered = self.env.from_string(when).render(**self.defaults(**answers))
+            return rendered.strip().lower() in {"true", "yes", "1", "on", "y"}
+        return bool(when)
+
     def choice_problem(self, question: str, value: str, **answers: Any) -> str:
         """Why choice `value` is unavailable for these answers (empty when it is not)."""
         for choice in QUESTIONS[question]["choices"].values():
