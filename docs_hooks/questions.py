@@ -282,8 +282,10 @@ def render_reference(spec: dict[str, Any], sections: dict[str, str]) -> str:
     out += ["## Template settings", "", "| Setting | Value |", "| --- | --- |"]
     for key, value in settings.items():
         shown = value if not isinstance(value, list | dict) else yaml.safe_dump(value).strip()
-        if key.startswith("_message"):
+        if key == "_message_after_copy":
             shown = "(next steps printed after copying; see Getting started)"
+        elif key.startswith("_message"):
+            shown = "(a warning printed before updating; see Updating your project)"
         out.append(f"| `{key}` | {code(shown)} |")
     out.append("")
     return "\n".join(out)
