@@ -410,3 +410,55 @@ def test_update_from_each_release_to_head_has_no_conflict(start: str, tmp_path: 
 
     assert conflicted_files(project) == []
     assert tree(project) == tree(fresh(repo, tmp_path / "fresh", head_tag, project))
+
+
+# An answer change deletes a file the user edited: said before, undone from git ---------
+
+
+def test_update_that_drops_serving_warns_first_and_git_brings_serve_back(
+    repo: TemplateRepo, tmp_path: Path
+) -> None:
+    """`copier update -d serving=false` from the command line, as a user runs it."""
+    project = repo.render(tmp_path / "project", "1.0.0")
+    serve = project / MODULE / "serve.py"
+    edited = serve.read_text() + "\n# our rate limiter lives here\n"
+    serve.write_text(edited)
+    git(project, "commit", "-qam", "Our serve.py")
+    copier = str(Path(sys.executable).parent / "copier")
+
+    result = subprocess.run(
+        [copier, "update", "--defaults", "-d", "serving=false"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    warning = result.stderr
+    assert "Warning: this update deletes the files of the choices you change" in warning
+    assert "serving=false: src/<package_name>/serve.py, tests/test_serve.py" in warning
+    assert "git restore --source=HEAD -- PATH      (or: git checkout HEAD -- PATH)" in warning
+    # The warning comes before Copier starts updating (and deletes anything).
+    assert warning.index("Warning:") < warning.index("Keeping template version 1.0.0")
+    assert not serve.exists()
+    # The command the warning gives brings the edited file back.
+    git(project, "restore", "--source=HEAD", "--", f"{MODULE}/serve.py")
+    assert serve.read_text() == edited
+
+
+def test_update_without_a_changed_answer_prints_no_warning(
+    repo: TemplateRepo, tmp_path: Path
+) -> None:
+    project = repo.render(tmp_path / "project", "1.0.0")
+    copier = str(Path(sys.executable).parent / "copier")
+    result = subprocess.run(
+        [copier, "update", "--defaults", "-d", "task=classification"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr
+    assert "git restore" not in result.stderr
