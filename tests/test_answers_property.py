@@ -21,7 +21,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.template import QUESTIONS, TEMPLATE, render
+from harness.template import QUESTIONS, TEMPLATE, render
 from tests.test_render import assert_parses
 
 # Characters that break naive templating: quotes, escapes, YAML/TOML/Jinja syntax,

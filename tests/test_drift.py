@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port
-from tests.template_repo import TemplateRepo, git
+from harness.servers import free_port
+from harness.template_repo import TemplateRepo, git
 
 SCRIPT = "scripts/check_template_drift.py"
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.template import QUESTIONS, render
+from harness.template import QUESTIONS, render
 
 PACKAGE_MODULES = (
     "__init__.py",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.template import render
+from harness.template import render
 
 # (question, bad answer, words the message must contain)
 REJECTED = [
