@@ -1,6 +1,6 @@
 """`copier update` never loses a user's work (scenarios 1-4, migrations).
 
-Each test copies the template into its own git repository (tests/template_repo.py),
+Each test copies the template into its own git repository (harness/template_repo.py),
 tags versions there, renders a project from one tag, commits it as a user would,
 and updates it to a later tag. Assertions are on file contents.
 """
