@@ -18,7 +18,7 @@ from typing import Any
 
 from jinja2.sandbox import SandboxedEnvironment
 
-from tests.template import QUESTIONS, SPEC, TEMPLATE
+from harness.template import QUESTIONS, SPEC, TEMPLATE
 
 # The prompt's width on an 80-column terminal, less the 4 columns a user needs to
 # recognise the cut: what a message must say before it.

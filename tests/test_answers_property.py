@@ -21,8 +21,8 @@ import yaml
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from harness.template import QUESTIONS, TEMPLATE, render
 from tests.questions import SUGGESTION, Questions, choice_values, reserved_names
-from tests.template import QUESTIONS, TEMPLATE, render
 from tests.test_render import assert_parses
 
 # Characters that break naive templating: quotes, escapes, YAML/TOML/Jinja syntax,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.template import render
+from harness.template import render
 
 CHECK_JSONSCHEMA = str(Path(sys.executable).parent / "check-jsonschema")
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.template import QUESTIONS, TEMPLATE
 from tests.questions import Questions
-from tests.template import QUESTIONS, TEMPLATE
 
 TMUX = shutil.which("tmux")
 COPIER = str(Path(sys.executable).parent / "copier")

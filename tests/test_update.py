@@ -1,6 +1,6 @@
-"""`copier update` never loses a user's work (issue 4, scenarios 1-4, migrations).
+"""`copier update` never loses a user's work (scenarios 1-4, migrations).
 
-Each test copies the template into its own git repository (tests/template_repo.py),
+Each test copies the template into its own git repository (harness/template_repo.py),
 tags versions there, renders a project from one tag, commits it as a user would,
 and updates it to a later tag. Assertions are on file contents.
 """
@@ -18,8 +18,8 @@ import yaml
 from copier.errors import UnsafeTemplateError
 from packaging.version import Version
 
-from tests.template import TEMPLATE
-from tests.template_repo import (
+from harness.template import TEMPLATE
+from harness.template_repo import (
     TemplateRepo,
     answers,
     conflict_blocks,
@@ -33,20 +33,9 @@ PACKAGE = "my_ml_project"
 MODULE = f"src/{PACKAGE}"
 
 
-@pytest.fixture(autouse=True)
-def isolated_copier(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No user-level Copier settings (trusted sources, default answers) leak in."""
-    settings = tmp_path / "copier-settings.yml"
-    settings.write_text("defaults: {}\ntrust: []\n")
-    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> TemplateRepo:
-    """This template, released as 1.0.0 in a throwaway repository."""
-    template = TemplateRepo.create(tmp_path / "template")
-    template.release("1.0.0")
-    return template
+# No user-level Copier settings leak in; `repo` (tests/conftest.py) is this
+# template released as 1.0.0 in a throwaway repository.
+pytestmark = pytest.mark.usefixtures("isolated_copier")
 
 
 def fresh(repo: TemplateRepo, dst: Path, vcs_ref: str, project: Path) -> Path:

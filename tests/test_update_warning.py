@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from harness.template import SPEC
 from tests.questions import Questions
-from tests.template import SPEC
 
 RESTORE = "git restore --source=HEAD -- PATH      (or: git checkout HEAD -- PATH)"
 

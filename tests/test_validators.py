@@ -5,17 +5,14 @@ suggests is itself accepted."""
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from docs_hooks import questions as reference
+from harness.template import QUESTIONS, render
 from tests.questions import SUGGESTION, VISIBLE, Questions, validated
-from tests.template import QUESTIONS, TEMPLATE, render
-
-sys.path.insert(0, str(TEMPLATE / "docs_hooks"))
-import questions as reference  # noqa: E402
 
 # (question, bad answer, other answers, the message verbatim, its fix: a part of
 # the message that must lie within its first VISIBLE characters)
