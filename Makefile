@@ -2,6 +2,8 @@
 #   make demo   render the template with defaults and run the generated pipeline
 #   make test   the full test suite (what CI runs); make test-fast for the fast tier
 # Both need only Python >= 3.11 and git: uv is installed into .tools/ if missing.
+# Scripts and benchmarks run as modules from here (`python -m scripts.demo`), so they
+# import the shared harness/ package the tests use.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -21,7 +23,7 @@ $(TOOLS)/bin/uv:
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv
 
 demo: $(UV)
-	$(UV) run --frozen python scripts/demo.py $(DEMO_DIR)
+	$(UV) run --frozen python -m scripts.demo $(DEMO_DIR)
 
 test: $(UV)
 	$(UV) run --frozen pytest -n $(PYTEST_WORKERS) --dist loadfile
@@ -30,10 +32,10 @@ test-fast: $(UV)
 	$(UV) run --frozen pytest -m "not slow"
 
 bench: $(UV)
-	$(UV) run --frozen python benchmarks/bench.py
+	$(UV) run --frozen python -m benchmarks.bench
 
 bench-serving: $(UV)
-	$(UV) run --frozen python benchmarks/serving.py
+	$(UV) run --frozen python -m benchmarks.serving
 
 lint: $(UV)
 	$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .

@@ -1,6 +1,6 @@
 """Benchmark the template and the project it renders; print a markdown table.
 
-    uv run python benchmarks/bench.py [--repeat N]
+    uv run python -m benchmarks.bench [--repeat N]   (from the repository root)
 
 Measures, on this machine:
 - render: `copier copy --defaults` of the working tree (median of N);
@@ -30,9 +30,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import copier
+from harness.env import clean_env
+from harness.project import Project
+from harness.template import render
 
-TEMPLATE = Path(__file__).resolve().parents[1]
 PACKAGE = "my_ml_project"
 
 # The stage functions, called directly: what the pipeline costs without DVC and MLflow.
@@ -70,20 +71,6 @@ gc.freeze()  # exit as quickly as the project's CLI does
 """
 
 
-def clean_env() -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE"}
-    }
-    env.update({"DVC_NO_ANALYTICS": "1", "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"})
-    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "UV_PROJECT_ENVIRONMENT"):
-        env.pop(name, None)
-    return env
-
-
-def run(cwd: Path, *args: str) -> None:
-    subprocess.run(args, cwd=cwd, env=clean_env(), check=True, capture_output=True, text=True)
-
-
 def timed(action: Callable[[], object]) -> float:
     start = time.perf_counter()
     action()
@@ -101,29 +88,6 @@ def median_of(
     return statistics.median(samples)
 
 
-def render(dst: Path) -> None:
-    copier.run_copy(str(TEMPLATE), dst, defaults=True, vcs_ref="HEAD", quiet=True)
-
-
-def git_init(project: Path) -> None:
-    run(project, "git", "init", "-q")
-    run(project, "git", "add", "-A")
-    run(
-        project,
-        "git",
-        "-c",
-        "user.name=bench",
-        "-c",
-        "user.email=bench@example.com",
-        "commit",
-        "-qm",
-        "render",
-    )
-    (project / ".dvc" / "config.local").write_text(
-        f"[core]\n    site_cache_dir = {project.parent / 'dvc-site'}\n"
-    )
-
-
 def remove_outputs(project: Path) -> None:
     for folder in ("data", "models", "reports", "mlruns"):
         shutil.rmtree(project / folder, ignore_errors=True)
@@ -138,36 +102,32 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="copier-mlops-bench-"))
     try:
         # Warm the uv cache and the file system once; not measured.
-        warm = work / "warm"
-        render(warm)
-        run(warm, "uv", "sync", "--quiet")
+        Project.create(work / "warm")
 
         render_s = median_of(args.repeat, lambda: render(Path(tempfile.mkdtemp(dir=work)) / "p"))
 
-        project = work / "first-green" / "my-ml-project"
+        # Render, git init and commit, `uv sync` into the project's own .venv, then
+        # `uv run --frozen` (which checks the environment is in sync) for each step.
+        started = time.perf_counter()
+        project = Project.create(work / "first-green" / "my-ml-project")
+        project.run("uv", "run", "--frozen", "dvc", "repro")
+        project.run("uv", "run", "--frozen", "pytest", "-q", "-p", "no:cacheprovider")
+        first_green_s = time.perf_counter() - started
 
-        def first_green() -> None:
-            render(project)
-            git_init(project)
-            run(project, "uv", "sync", "--quiet")
-            run(project, "uv", "run", "--frozen", "dvc", "repro")
-            run(project, "uv", "run", "--frozen", "pytest", "-q", "-p", "no:cacheprovider")
-
-        first_green_s = timed(first_green)
-
-        def repro() -> None:
-            run(project, "uv", "run", "--frozen", "dvc", "repro", "--force")
+        def repro(*flags: str) -> None:
+            project.run("uv", "run", "--frozen", "dvc", "repro", *flags)
 
         def bare() -> None:
-            run(project, "uv", "run", "--frozen", "python", "-c", BARE)
+            project.run("uv", "run", "--frozen", "python", "-c", BARE)
 
-        repro_s = median_of(args.repeat, repro, before=lambda: remove_outputs(project))
-        bare_s = median_of(args.repeat, bare, before=lambda: remove_outputs(project))
-        remove_outputs(project)
-        run(project, "uv", "run", "--frozen", "dvc", "repro")
-        noop_s = median_of(
-            args.repeat, lambda: run(project, "uv", "run", "--frozen", "dvc", "repro")
-        )
+        def clean() -> None:
+            remove_outputs(project.path)
+
+        repro_s = median_of(args.repeat, lambda: repro("--force"), before=clean)
+        bare_s = median_of(args.repeat, bare, before=clean)
+        clean()
+        repro()
+        noop_s = median_of(args.repeat, repro)
         floor = work / "mlflow-floor"
         floor.mkdir()
 
@@ -175,10 +135,12 @@ def main() -> int:
             shutil.rmtree(floor)
             floor.mkdir()
 
-        python = project / ".venv" / "bin" / "python"
-        floor_s = median_of(
-            args.repeat, lambda: run(floor, str(python), "-c", MLFLOW_FLOOR), before=new_store
-        )
+        def mlflow_alone() -> None:
+            python = project.path / ".venv" / "bin" / "python"
+            command = [str(python), "-c", MLFLOW_FLOOR]
+            subprocess.run(command, cwd=floor, env=clean_env(), check=True, capture_output=True)
+
+        floor_s = median_of(args.repeat, mlflow_alone, before=new_store)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

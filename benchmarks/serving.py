@@ -1,6 +1,6 @@
 """Benchmark: the generated project's `serve` vs `mlflow models serve`, same model.
 
-    uv run python benchmarks/serving.py [--requests 500] [--clients 1,16]
+    uv run python -m benchmarks.serving [--requests 500] [--clients 1,16]   (from the repo root)
 
 Renders the template with default answers into a temporary folder, installs it,
 runs `dvc repro` (which logs the model to the project's MLflow store), then serves
@@ -31,10 +31,8 @@ from typing import Any
 import httpx
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.project import Project  # noqa: E402
-from tests.servers import Server, free_port  # noqa: E402
+from harness.project import Project
+from harness.servers import Server, free_port
 
 
 @dataclass
@@ -118,22 +116,10 @@ def main() -> None:
     args = parser.parse_args()
     levels = [int(n) for n in args.clients.split(",")]
 
-    for name in ("PYTHONDONTWRITEBYTECODE", "MLFLOW_TRACKING_URI", "VIRTUAL_ENV"):
-        os.environ.pop(name, None)
-    os.environ.update(
-        {
-            "DVC_NO_ANALYTICS": "1",
-            "MLFLOW_DISABLE_TELEMETRY": "true",
-            "GIT_AUTHOR_NAME": "Benchmark",
-            "GIT_AUTHOR_EMAIL": "benchmark@example.com",
-            "GIT_COMMITTER_NAME": "Benchmark",
-            "GIT_COMMITTER_EMAIL": "benchmark@example.com",
-        }
-    )
     work = args.keep or Path(tempfile.mkdtemp(prefix="serving-bench-"))
     print(f"rendering, installing and training in {work} ...", file=sys.stderr)
     project = Project.create(work / "project", work / "venv")
-    project.uv_run("dvc", "repro")
+    project.repro()
     run = project.last_mlflow_run()
     model_uri = run["models"][0]["artifact_location"]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from jinja2 import FileSystemLoader
 from jinja2.sandbox import SandboxedEnvironment
 from mkdocs.exceptions import PluginError
 
@@ -26,6 +27,8 @@ MARKER = "<!-- questions-reference -->"
 MESSAGE_MARKER = "<!-- message-after-copy -->"
 BANNER = re.compile(r"^#\s+(Questions: .+|Computed values.*|Settings)\s*$")
 KEY = re.compile(r"^([A-Za-z_][\w-]*):")
+# `{%- from 'template/.copier/names.jinja' import problem -%}`: a macro file copier.yml uses.
+IMPORT = re.compile(r"\{%-?\s*from\s+'([^']+)'\s+import\s+(\w+)\s*-?%\}")
 
 
 def load_spec(path: Path = COPIER_YML) -> tuple[dict[str, Any], dict[str, str]]:
@@ -50,8 +53,12 @@ def is_jinja(value: Any) -> bool:
 
 
 def jinja_env() -> SandboxedEnvironment:
-    """The filters Copier gives templates (jinja2-ansible-filters)."""
-    return SandboxedEnvironment(extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
+    """The filters Copier gives templates (jinja2-ansible-filters), and its loader:
+    copier.yml imports macros from files of the template repository."""
+    return SandboxedEnvironment(
+        loader=FileSystemLoader(ROOT),
+        extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
+    )
 
 
 def cast(value: Any, kind: str) -> Any:
@@ -117,9 +124,30 @@ def expression(value: str) -> str:
 
 
 def choices_list(choices: Any) -> list[tuple[str, Any]]:
-    if isinstance(choices, dict):
-        return list(choices.items())
-    return [(str(value), value) for value in choices or []]
+    """(label, value) pairs; a choice with its own validator gives its `value`."""
+    return [(label, value) for label, value, _ in choices_with_conditions(choices)]
+
+
+def choices_with_conditions(choices: Any) -> list[tuple[str, Any, str]]:
+    """(label, value, why it is unavailable: the choice's validator, or "")."""
+    items = (
+        list(choices.items()) if isinstance(choices, dict) else [(str(c), c) for c in choices or []]
+    )
+    out = []
+    for label, value in items:
+        if isinstance(value, dict):
+            out.append((label, value["value"], str(value.get("validator", ""))))
+        else:
+            out.append((label, value, ""))
+    return out
+
+
+def unavailable(validator: str) -> str:
+    """A per-choice validator as prose: "when <condition>: <message>"."""
+    condition = re.search(r"\{%-?\s*if\s+(.*?)\s*-?%\}", validator, flags=re.DOTALL)
+    messages = validator_messages(validator)
+    when = f"when {code(condition.group(1))}" if condition else "sometimes"
+    return f"{when}: {code(messages[0])}" if messages else when
 
 
 def asked_text(question: dict[str, Any]) -> str:
@@ -140,12 +168,16 @@ def render_question(name: str, question: dict[str, Any], context: dict[str, Any]
         rows.append(("Default", f"{code(context[name])} (computed from earlier answers)"))
     else:
         rows.append(("Default", code(context[name])))
-    choices = choices_list(question.get("choices"))
+    choices = choices_with_conditions(question.get("choices"))
     if choices:
         rows.append(
             (
                 "Choices",
-                "<br>".join(f"{code(value)}: {html.escape(label)}" for label, value in choices),
+                "<br>".join(
+                    f"{code(value)}: {html.escape(label)}"
+                    + (f" (unavailable {unavailable(condition)})" if condition else "")
+                    for label, value, condition in choices
+                ),
             )
         )
     rows.append(("Asked", asked_text(question)))
@@ -170,13 +202,30 @@ def render_question(name: str, question: dict[str, Any], context: dict[str, Any]
         lines += ["Refused with one of these messages (`{{ }}` parts show your answer):", ""]
         lines += [f"- {code(message)}" for message in validator_messages(question["validator"])]
         lines.append("")
-        lines += fenced("Validator source", readable(question["validator"]))
+        lines += fenced("Validator source", readable(inline_macros(question["validator"])))
     return "\n".join(lines)
+
+
+def inline_macros(validator: str, root: Path = ROOT) -> str:
+    """A validator that calls a macro from a file, with the macro's body in its place."""
+    found = IMPORT.search(validator)
+    if not found:
+        return validator
+    path, name = found.groups()
+    source = (root / path).read_text(encoding="utf-8")
+    macro = re.search(
+        r"\{%-?\s*macro\s+" + name + r"\(.*?\)\s*-?%\}(.*?)\{%-?\s*endmacro\s*-?%\}",
+        source,
+        flags=re.DOTALL,
+    )
+    if macro is None:
+        raise PluginError(f"{path} has no macro {name}")
+    return macro.group(1).strip()
 
 
 def validator_messages(validator: str) -> list[str]:
     """The error messages of a validator: the text between its Jinja tags."""
-    parts = re.split(r"\{%-?.*?-?%\}", validator, flags=re.DOTALL)
+    parts = re.split(r"\{%-?.*?-?%\}", inline_macros(validator), flags=re.DOTALL)
     return [" ".join(part.split()) for part in parts if part.strip()]
 
 
@@ -233,8 +282,10 @@ def render_reference(spec: dict[str, Any], sections: dict[str, str]) -> str:
     out += ["## Template settings", "", "| Setting | Value |", "| --- | --- |"]
     for key, value in settings.items():
         shown = value if not isinstance(value, list | dict) else yaml.safe_dump(value).strip()
-        if key.startswith("_message"):
+        if key == "_message_after_copy":
             shown = "(next steps printed after copying; see Getting started)"
+        elif key.startswith("_message"):
+            shown = "(a warning printed before updating; see Updating your project)"
         out.append(f"| `{key}` | {code(shown)} |")
     out.append("")
     return "\n".join(out)

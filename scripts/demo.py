@@ -1,25 +1,17 @@
 """`make demo`: render the template with its defaults and run the generated pipeline.
 
-Usage: python scripts/demo.py [DESTINATION]   (default: a new temporary folder)
+Usage (from the repository root): uv run python -m scripts.demo [DESTINATION]
+(default: a new temporary folder)
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import copier
-
-TEMPLATE = Path(__file__).resolve().parents[1]
-
-
-def step(title: str, *command: str, cwd: Path, env: dict[str, str]) -> None:
-    print(f"\n==> {title}: {' '.join(command)}", flush=True)
-    subprocess.run(command, cwd=cwd, env=env, check=True)
+from harness.project import Project
 
 
 def main() -> int:
@@ -30,30 +22,13 @@ def main() -> int:
             return 1
     else:
         dest = Path(tempfile.mkdtemp(prefix="copier-mlops-demo-")) / "my-ml-project"
-    print(f"==> Rendering {TEMPLATE} with defaults into {dest}", flush=True)
-    copier.run_copy(str(TEMPLATE), dest, defaults=True, vcs_ref="HEAD", quiet=True)
-
-    env = {
-        k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE"}
-    }
-    env.setdefault("DVC_NO_ANALYTICS", "1")
-    step("git", "git", "init", "-q", cwd=dest, env=env)
-    step("git", "git", "add", "-A", cwd=dest, env=env)
-    step(
-        "git",
-        "git",
-        "-c",
-        "user.name=copier-mlops demo",
-        "-c",
-        "user.email=demo@example.com",
-        "commit",
-        "-qm",
-        "Render from copier-mlops",
-        cwd=dest,
-        env=env,
-    )
-    step("install", "uv", "sync", cwd=dest, env=env)
-    step("pipeline", "uv", "run", "dvc", "repro", cwd=dest, env=env)
+    try:
+        # The project's own .venv and DVC's usual site cache: the demo is what a user gets.
+        project = Project.create(dest, echo=True, private_site_cache=False)
+        project.repro()
+    except AssertionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
     metrics = json.loads((dest / "reports/metrics.json").read_text())
     print("\n==> Done. Look at:")

@@ -6,52 +6,29 @@ made into docs/assets/demo/<task>/: the PNG plots, MODEL_CARD.md, metrics.json,
 params.yaml, dvc.yaml, `dvc dag`, a summary of the MLflow run read back with
 MlflowClient, and a screenshot of the rendered model card (headless Chromium).
 
-Usage: uv run python scripts/docs_assets.py   (then commit docs/assets/demo/)
+Usage: uv run python -m scripts.docs_assets   (from the repository root; then
+commit docs/assets/demo/)
 """
 
 from __future__ import annotations
 
 import html
-import os
+import json
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import copier
 import markdown
 from PIL import Image, ImageChops
 
-ROOT = Path(__file__).resolve().parents[1]
+from harness.browser import screenshot
+from harness.project import Project
+from harness.template import TEMPLATE as ROOT
+
 ASSETS = ROOT / "docs" / "assets" / "demo"
 TASKS = ("classification", "regression")
 COPIED = ("MODEL_CARD.md", "params.yaml", "dvc.yaml", "reports/metrics.json")
-
-# Reads the run that `evaluate` just logged, through MLflow's own client.
-READ_RUN = """
-import json
-from pathlib import Path
-from mlflow.tracking import MlflowClient
-from {package}.tracking import experiment_name, tracking_uri
-client = MlflowClient(tracking_uri(Path.cwd()))
-experiment = client.get_experiment_by_name(experiment_name())
-run = client.search_runs([experiment.experiment_id])[0]
-artifacts, stack = [], [""]
-while stack:
-    for item in client.list_artifacts(run.info.run_id, stack.pop() or None):
-        (stack if item.is_dir else artifacts).append(item.path)
-models = client.search_logged_models([experiment.experiment_id])
-print(json.dumps({{
-    "experiment": experiment.name,
-    "run_id": run.info.run_id,
-    "params": run.data.params,
-    "metrics": run.data.metrics,
-    "tags": {{k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")}},
-    "artifacts": sorted(artifacts),
-    "logged_models": [m.name for m in models],
-}}, indent=2, sort_keys=True))
-"""
 
 CARD_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><style>
@@ -68,60 +45,6 @@ img {{ max-width: 48%; margin: 4px; border: 1px solid #eee; }}
 {body}
 </body></html>
 """
-
-
-def run(*command: str, cwd: Path, env: dict[str, str]) -> str:
-    print(f"  $ {' '.join(command)}", flush=True)
-    result = subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True, text=True)
-    return result.stdout
-
-
-# Headless Chromium with nothing that reaches the network; tests/test_docs.py too.
-BROWSER_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-)
-
-
-def find_chromium() -> str | None:
-    """The first Chromium-like browser on PATH, if any."""
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-def chromium() -> str:
-    found = find_chromium()
-    if found is None:
-        raise SystemExit("error: chromium not found; install it (apt-get install chromium)")
-    return found
-
-
-def screenshot(page: Path, png: Path, width: int, height: int) -> None:
-    """Headless Chromium screenshot of a local HTML file."""
-    with tempfile.TemporaryDirectory() as profile:
-        subprocess.run(
-            [
-                chromium(),
-                *BROWSER_FLAGS,
-                f"--user-data-dir={profile}",
-                f"--screenshot={png}",
-                f"--window-size={width},{height}",
-                page.as_uri(),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
 
 
 def card_screenshot(project: Path, png: Path) -> None:
@@ -149,64 +72,39 @@ def trim_bottom(png: Path, margin: int = 24) -> None:
         rgb.crop((0, 0, rgb.width, min(rgb.height, box[3] + margin))).save(png, optimize=True)
 
 
+def mlflow_summary(project: Project) -> str:
+    """The run `evaluate` just logged, read back with MlflowClient, as the tour shows it."""
+    run = project.last_mlflow_run()
+    summary = {
+        "experiment": run["experiment"],
+        "run_id": run["run_id"],
+        "params": run["params"],
+        "metrics": run["metrics"],
+        "tags": {k: v for k, v in run["tags"].items() if not k.startswith("mlflow.")},
+        "artifacts": run["artifacts"],
+        "logged_models": [model["name"] for model in run["models"]],
+    }
+    return json.dumps(summary, indent=2, sort_keys=True) + "\n"
+
+
 def demo(task: str, workdir: Path) -> None:
     print(f"==> {task}", flush=True)
-    project = workdir / f"{task}-demo"
-    copier.run_copy(
-        str(ROOT), project, data={"task": task}, defaults=True, vcs_ref="HEAD", quiet=True
-    )
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE", "MLFLOW_TRACKING_URI"}
-    }
-    env.update({"DVC_NO_ANALYTICS": "1", "MLFLOW_DISABLE_TELEMETRY": "true"})
-    run("git", "init", "-q", cwd=project, env=env)
-    run("git", "add", "-A", cwd=project, env=env)
-    run(
-        "git",
-        "-c",
-        "user.name=docs",
-        "-c",
-        "user.email=docs@example.com",
-        "commit",
-        "-qm",
-        "Render from copier-mlops",
-        cwd=project,
-        env=env,
-    )
-    run("uv", "sync", "--quiet", cwd=project, env=env)
-    run("uv", "run", "--frozen", "dvc", "repro", cwd=project, env=env)
+    project = Project.create(workdir / f"{task}-demo", task=task)
+    project.repro()
 
     out = ASSETS / task
     shutil.rmtree(out, ignore_errors=True)
     (out / "figures").mkdir(parents=True)
-    for png in sorted((project / "reports/figures").glob("*.png")):
+    for png in sorted((project.path / "reports/figures").glob("*.png")):
         shutil.copy2(png, out / "figures" / png.name)
     for name in COPIED:
-        shutil.copy2(project / name, out / Path(name).name)
-    dag = run("uv", "run", "--frozen", "dvc", "dag", cwd=project, env=env)
+        shutil.copy2(project.path / name, out / Path(name).name)
+    dag = project.uv_run("dvc", "dag").stdout
     (out / "dvc_dag.txt").write_text(dag, encoding="utf-8")
-    shown = run("uv", "run", "--frozen", "dvc", "metrics", "show", cwd=project, env=env)
+    shown = project.uv_run("dvc", "metrics", "show").stdout
     (out / "dvc_metrics_show.txt").write_text(shown, encoding="utf-8")
-    answers = (project / ".copier-answers.yml").read_text(encoding="utf-8")
-    package = next(
-        line.split(":", 1)[1].strip()
-        for line in answers.splitlines()
-        if line.startswith("package_name:")
-    )
-    summary = run(
-        "uv",
-        "run",
-        "--frozen",
-        "python",
-        "-c",
-        READ_RUN.format(package=package),
-        cwd=project,
-        env=env,
-    )
-    (out / "mlflow_run.json").write_text(summary, encoding="utf-8")
-    card_screenshot(project, out / "model_card.png")
+    (out / "mlflow_run.json").write_text(mlflow_summary(project), encoding="utf-8")
+    card_screenshot(project.path, out / "model_card.png")
     print(f"  wrote {out.relative_to(ROOT)}", flush=True)
 
 

@@ -1,8 +1,8 @@
-"""Fixtures for testing the template: one render function, isolated tools.
+"""Fixtures for testing the template: isolated tools, rendered projects, template repos.
 
-Every test renders through `render()`, which rejects answer keys that are not
-questions of copier.yml (Copier silently ignores unknown keys, so a typo would
-test nothing) and always renders the working tree (`vcs_ref="HEAD"`).
+Every test renders through `harness.template.render`, which rejects answer keys
+that are not questions of copier.yml (Copier silently ignores unknown keys, so a
+typo would test nothing) and always renders the working tree (`vcs_ref="HEAD"`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from tests.project import Project
+from harness.env import isolate
+from harness.project import Project
+from harness.template_repo import TemplateRepo
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -29,23 +31,8 @@ def isolated_tools(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         "[tag]\n\tgpgsign = false\n"
     )
     saved = dict(os.environ)
-    os.environ.update(
-        {
-            "GIT_CONFIG_GLOBAL": str(gitconfig),
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "DVC_NO_ANALYTICS": "1",
-            "DO_NOT_TRACK": "1",
-            "MLFLOW_DISABLE_TELEMETRY": "true",
-        }
-    )
-    # A user's machine writes bytecode; without it every import compiles from source.
-    for name in (
-        "PYTHONDONTWRITEBYTECODE",
-        "MLFLOW_TRACKING_URI",
-        "MLFLOW_EXPERIMENT_NAME",
-        "VIRTUAL_ENV",
-    ):
-        os.environ.pop(name, None)
+    isolate(os.environ)
+    os.environ.update({"GIT_CONFIG_GLOBAL": str(gitconfig), "GIT_CONFIG_NOSYSTEM": "1"})
     yield
     os.environ.clear()
     os.environ.update(saved)
@@ -70,6 +57,22 @@ def make_project(tmp_path: Path, shared_venv: Path) -> Any:
         return Project.create(tmp_path / name, shared_venv, install=install, **data)
 
     return make
+
+
+@pytest.fixture
+def isolated_copier(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No user-level Copier settings (trusted sources, default answers) leak in."""
+    settings = tmp_path / "copier-settings.yml"
+    settings.write_text("defaults: {}\ntrust: []\n")
+    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
+
+
+@pytest.fixture
+def repo(tmp_path: Path, isolated_copier: None) -> TemplateRepo:
+    """This template (the working tree), released as 1.0.0 in a throwaway repository."""
+    template = TemplateRepo.create(tmp_path / "template")
+    template.release("1.0.0")
+    return template
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.project import Project
+from harness.project import Project
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.template import render
+from harness.template import render
 from tests.tools.actionlint import Unavailable, actionlint
 
 BIN = Path(sys.executable).parent

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.project import Project
+from harness.project import Project
 from tests.tools.ci_steps import github_steps, run_bash
 
 pytestmark = pytest.mark.slow

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.project import Project
+from harness.project import Project
 from tests.tools.ci_steps import gitlab_jobs, run_bash
 
 pytestmark = pytest.mark.slow

@@ -15,10 +15,10 @@ import httpx
 import pandas as pd
 import pytest
 
+from harness.project import Project
+from harness.servers import free_port, stop_group
+from harness.template import QUESTIONS, render
 from tests.dockerfile import Build, ignored, parse
-from tests.project import Project
-from tests.servers import free_port, stop_group
-from tests.template import QUESTIONS, render
 
 HADOLINT = Path(sys.executable).parent / "hadolint"
 PYTHONS = list(QUESTIONS["python_version"]["choices"].values())

@@ -26,9 +26,9 @@ import copier
 import pytest
 import yaml
 
-from scripts.docs_assets import BROWSER_FLAGS, find_chromium
-from tests.servers import HOST, Server, free_port
-from tests.template import QUESTIONS, SPEC, TEMPLATE
+from harness.browser import BROWSER_FLAGS, find_chromium
+from harness.servers import HOST, Server, free_port
+from harness.template import QUESTIONS, SPEC, TEMPLATE
 
 
 def load_hook() -> Any:

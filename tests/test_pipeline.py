@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.project import Project, flat_params
+from harness.project import Project, flat_params
 
 pytestmark = pytest.mark.slow
 

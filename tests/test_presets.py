@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.template import QUESTIONS, TEMPLATE
+from harness.template import QUESTIONS, TEMPLATE
 from tests.test_render import assert_parses, expected_files, rendered_files
 
 PRESETS = sorted((TEMPLATE / "presets").glob("*.yml"))

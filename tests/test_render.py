@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.template import QUESTIONS, render
+from harness.template import QUESTIONS, render
 
 PACKAGE_MODULES = (
     "__init__.py",
@@ -78,8 +78,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
     # What varies by task: one module (and its tests) for the chosen task only.
     task = answers["task"]
     files |= {f"src/{package}/tasks/{task}.py", f"tests/test_{task}.py"}
-    # Lifecycle: the drift check and the dependency bot's config.
-    files.add("scripts/check_template_drift.py")
+    # Lifecycle: the dependency bot's config.
     files |= {
         "renovate": {"renovate.json"},
         "dependabot": {".github/dependabot.yml"},
@@ -87,7 +86,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
     }[answers["dependency_bot"]]
     if answers["license"] != "Proprietary":
         files.add("LICENSE")
-    # --- CI and pre-commit (issue 3: delivery) ---
+    # --- CI and pre-commit ---
     files |= {".pre-commit-config.yaml", "docs/development.md"}
     if answers["ci_provider"] == "github":
         files.add(".github/workflows/ci.yml")
@@ -96,13 +95,13 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
     elif answers["ci_provider"] == "gitlab":
         files.add(".gitlab-ci.yml")
     # --- end CI and pre-commit ---
-    # Delivery: serving API and container (issue 3, serving/docker questions).
+    # Delivery: serving API and container (serving/docker questions).
     if answers["serving"]:
         files |= {f"src/{package}/{name}" for name in SERVING_MODULES}
         files.add("tests/test_serve.py")
     if answers["docker"]:
         files |= {"Dockerfile", ".dockerignore"}
-    # --- scale-out (issue 5): registry test, team stack ---
+    # --- scale-out: registry test, team stack ---
     files.add("tests/test_registry.py")
     if answers.get("mlflow_tracking") == "server":
         files |= {"compose.yaml", "mlflow-server/Dockerfile"}
@@ -213,7 +212,7 @@ def test_unknown_answer_keys_are_rejected(tmp_path: Path) -> None:
         render(tmp_path / "p", projet_name="typo")
 
 
-# --- Combinations of the delivery questions (issue 3) ---
+# --- Combinations of the delivery questions ---
 # Every task x ci_provider x docker x serving: the exact file set, every file parses,
 # no template syntax is left, and only the chosen CI provider's files appear.
 DELIVERY = [

@@ -19,7 +19,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.template import QUESTIONS, render
+from harness.template import QUESTIONS, render
 from tests.test_render import assert_parses
 
 BIN = Path(sys.executable).parent

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.project import Project
-from tests.servers import free_port
+from harness.project import Project
+from harness.servers import free_port
 
 pytestmark = pytest.mark.slow
 

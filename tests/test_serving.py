@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +23,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.project import Project
-from tests.servers import free_port, stop_group
+from harness.project import Project
+from harness.servers import HOST, Server, free_port, group_members
 
 pytestmark = pytest.mark.slow
 
@@ -59,11 +57,15 @@ SCHEMATHESIS = Path(sys.executable).parent / "st"
 
 
 @dataclass
-class Server:
+class Served:
+    """The project and its running `serve` process."""
+
     project: Project
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
+    server: Served
+
+    @property
+    def url(self) -> str:
+        return self.server.url
 
     def get(self, path: str) -> httpx.Response:
         return httpx.get(self.url + path, timeout=30)
@@ -72,57 +74,31 @@ class Server:
         return httpx.post(self.url + "/predict", json={"records": records}, timeout=60, **kwargs)
 
 
-def stop(process: subprocess.Popen[bytes]) -> int:
-    """Stop the server's process group (uv and python); return its exit code."""
-    assert stop_group(process, timeout=30) == []
-    return int(process.returncode)
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, shared_venv: Path) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory, shared_venv: Path) -> Iterator[Served]:
     path = tmp_path_factory.mktemp("serving") / "project"
     project = Project.create(path, shared_venv)
-    project.uv_run("dvc", "repro")
+    project.repro()
     port = free_port()
-    log = path.parent / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            ["uv", "run", "--frozen", "--no-sync", project.package, "serve"]
-            + ["--host", "127.0.0.1", "--port", str(port)],
-            cwd=path,
-            env=project.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    running = Server(project, f"http://127.0.0.1:{port}", process, log)
+    server = Server.start(
+        "serve",
+        ["uv", "run", "--frozen", "--no-sync", project.package, "serve"]
+        + ["--host", HOST, "--port", str(port)],
+        path.parent / "server.log",
+        env=project.env,
+        cwd=path,
+        url=f"http://{HOST}:{port}",
+    )
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if running.get("/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"no /health after 120 s\n{log.read_text()}"
-            time.sleep(0.5)
-        yield running
+        server.wait_http("/health", timeout=120)
+        yield Served(project, server)
     finally:
-        stop(process)
-        assert not group_alive(process.pid), "the server left processes behind"
+        # uv and python are in the server's process group: nothing of it may be left.
+        assert server.stop(timeout=30) == [], "the server left processes behind"
 
 
 @pytest.fixture(scope="module")
-def batch(server: Server, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+def batch(server: Served, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     """The held-out rows scored by the batch `predict` command."""
     folder = tmp_path_factory.mktemp("batch")
     rows = pd.read_parquet(server.project.path / "data/prepared/test.parquet")
@@ -150,7 +126,7 @@ def probabilities(batch: pd.DataFrame) -> list[dict[str, float]]:
     ]
 
 
-def test_health_and_metadata_name_the_model(server: Server) -> None:
+def test_health_and_metadata_name_the_model(server: Served) -> None:
     lock = yaml.safe_load((server.project.path / "dvc.lock").read_text())
     train_outs = {o["path"]: o["md5"] for o in lock["stages"]["train"]["outs"]}
     version = train_outs["models/model.joblib"]
@@ -168,7 +144,7 @@ def test_health_and_metadata_name_the_model(server: Server) -> None:
     assert meta["max_records"] == 1000
 
 
-def test_predictions_equal_batch_predict(server: Server, batch: pd.DataFrame) -> None:
+def test_predictions_equal_batch_predict(server: Served, batch: pd.DataFrame) -> None:
     records = features(batch).to_dict(orient="records")
     predictions: list[Any] = []
     scored: list[dict[str, float]] = []
@@ -183,7 +159,7 @@ def test_predictions_equal_batch_predict(server: Server, batch: pd.DataFrame) ->
         assert got == pytest.approx(want, rel=1e-12, abs=1e-15)
 
 
-def test_bad_requests_get_422_naming_the_field(server: Server, batch: pd.DataFrame) -> None:
+def test_bad_requests_get_422_naming_the_field(server: Served, batch: pd.DataFrame) -> None:
     record = features(batch).iloc[0].to_dict()
     first = next(iter(record))
 
@@ -205,7 +181,7 @@ def test_bad_requests_get_422_naming_the_field(server: Server, batch: pd.DataFra
     assert not_json.status_code == 422
 
 
-def test_schemathesis_finds_no_server_error(server: Server, tmp_path: Path) -> None:
+def test_schemathesis_finds_no_server_error(server: Served, tmp_path: Path) -> None:
     result = subprocess.run(
         [str(SCHEMATHESIS), "run", f"{server.url}/openapi.json"]
         + ["--checks", "not_a_server_error,status_code_conformance"]
@@ -225,7 +201,7 @@ def test_schemathesis_finds_no_server_error(server: Server, tmp_path: Path) -> N
     assert "No issues found" in result.stdout
 
 
-def test_concurrent_requests_all_succeed(server: Server, batch: pd.DataFrame) -> None:
+def test_concurrent_requests_all_succeed(server: Served, batch: pd.DataFrame) -> None:
     records = features(batch).to_dict(orient="records")
     expected = batch["prediction"].tolist()
     jobs = [i % len(records) for i in range(300)]
@@ -243,7 +219,7 @@ def test_concurrent_requests_all_succeed(server: Server, batch: pd.DataFrame) ->
     assert [r.json()["predictions"] for r in responses] == [[expected[i]] for i in jobs]
 
 
-def test_mlflow_model_uris_are_served(server: Server, batch: pd.DataFrame) -> None:
+def test_mlflow_model_uris_are_served(server: Served, batch: pd.DataFrame) -> None:
     project = server.project
     run = project.last_mlflow_run()
     rows = features(batch).head(5)
@@ -262,10 +238,11 @@ def test_mlflow_model_uris_are_served(server: Server, batch: pd.DataFrame) -> No
         assert answer["predict"]["predictions"] == batch["prediction"].head(5).tolist()
 
 
-def test_server_stops_cleanly(server: Server) -> None:
-    code = stop(server.process)
+def test_server_stops_cleanly(server: Served) -> None:
+    assert server.server.stop(timeout=30) == []
+    code = server.server.process.returncode
+    log = server.server.log.read_text()
     # uv gets the SIGTERM too (it is in the group): 143 is its "stopped by SIGTERM".
-    assert code in (0, 128 + signal.SIGTERM), server.log.read_text()
-    assert not group_alive(server.process.pid)
-    log = server.log.read_text()
+    assert code in (0, 128 + signal.SIGTERM), log
+    assert group_members(server.server.pid) == []
     assert "Application startup complete" in log and "Finished server process" in log

@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests import servers
-from tests.project import Project, flat_params
+from harness import servers
+from harness.project import Project, flat_params
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
-"""`copier update` never loses a user's work (issue 4, scenarios 1-4, migrations).
+"""`copier update` never loses a user's work (scenarios 1-4, migrations).
 
-Each test copies the template into its own git repository (tests/template_repo.py),
+Each test copies the template into its own git repository (harness/template_repo.py),
 tags versions there, renders a project from one tag, commits it as a user would,
 and updates it to a later tag. Assertions are on file contents.
 """
@@ -18,8 +18,8 @@ import yaml
 from copier.errors import UnsafeTemplateError
 from packaging.version import Version
 
-from tests.template import TEMPLATE
-from tests.template_repo import (
+from harness.template import TEMPLATE
+from harness.template_repo import (
     TemplateRepo,
     answers,
     conflict_blocks,
@@ -35,20 +35,9 @@ TASK_MODULE = f"{MODULE}/tasks/classification.py"
 TASK_SOURCE = "template/src/{{package_name}}/tasks/{% if task == 'classification' %}classification.py{% endif %}"
 
 
-@pytest.fixture(autouse=True)
-def isolated_copier(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No user-level Copier settings (trusted sources, default answers) leak in."""
-    settings = tmp_path / "copier-settings.yml"
-    settings.write_text("defaults: {}\ntrust: []\n")
-    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> TemplateRepo:
-    """This template, released as 1.0.0 in a throwaway repository."""
-    template = TemplateRepo.create(tmp_path / "template")
-    template.release("1.0.0")
-    return template
+# No user-level Copier settings leak in; `repo` (tests/conftest.py) is this
+# template released as 1.0.0 in a throwaway repository.
+pytestmark = pytest.mark.usefixtures("isolated_copier")
 
 
 def fresh(repo: TemplateRepo, dst: Path, vcs_ref: str, project: Path) -> Path:
@@ -429,6 +418,58 @@ def test_update_from_each_release_to_head_has_no_conflict(start: str, tmp_path: 
 
     assert conflicted_files(project) == []
     assert tree(project) == tree(fresh(repo, tmp_path / "fresh", head_tag, project))
+
+
+# An answer change deletes a file the user edited: said before, undone from git ---------
+
+
+def test_update_that_drops_serving_warns_first_and_git_brings_serve_back(
+    repo: TemplateRepo, tmp_path: Path
+) -> None:
+    """`copier update -d serving=false` from the command line, as a user runs it."""
+    project = repo.render(tmp_path / "project", "1.0.0")
+    serve = project / MODULE / "serving/app.py"
+    edited = serve.read_text() + "\n# our rate limiter lives here\n"
+    serve.write_text(edited)
+    git(project, "commit", "-qam", "Our serving/app.py")
+    copier = str(Path(sys.executable).parent / "copier")
+
+    result = subprocess.run(
+        [copier, "update", "--defaults", "-d", "serving=false"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    warning = result.stderr
+    assert "Warning: this update deletes the files of the choices you change" in warning
+    assert "serving=false: src/<package_name>/serving/, tests/test_serve.py" in warning
+    assert "git restore --source=HEAD -- PATH      (or: git checkout HEAD -- PATH)" in warning
+    # The warning comes before Copier starts updating (and deletes anything).
+    assert warning.index("Warning:") < warning.index("Keeping template version 1.0.0")
+    assert not serve.exists()
+    # The command the warning gives brings the edited file back.
+    git(project, "restore", "--source=HEAD", "--", f"{MODULE}/serving/app.py")
+    assert serve.read_text() == edited
+
+
+def test_update_without_a_changed_answer_prints_no_warning(
+    repo: TemplateRepo, tmp_path: Path
+) -> None:
+    project = repo.render(tmp_path / "project", "1.0.0")
+    copier = str(Path(sys.executable).parent / "copier")
+    result = subprocess.run(
+        [copier, "update", "--defaults", "-d", "task=classification"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr
+    assert "git restore" not in result.stderr
 
 
 # The package restructure: files a release removes ---------------------------------

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.project import Project
+from harness.project import Project
 
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 

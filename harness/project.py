@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from tests.template import render
+from harness.env import clean_env, commit_all
+from harness.template import TEMPLATE, render
 
 # Reads a finished MLflow run back through MlflowClient, inside the project's own
 # environment (the template's test environment does not install MLflow).
@@ -59,26 +59,47 @@ def flat_params(params: dict[str, Any], prefix: str = "") -> dict[str, str]:
 
 @dataclass
 class Project:
-    """A rendered project folder and the environment it runs in."""
+    """A rendered project folder and the environment it runs in.
+
+    `venv` None: the project's own `.venv`, as a user has it. `echo`: print each
+    command and let its output through (the demo), instead of capturing it.
+    """
 
     path: Path
-    venv: Path
+    venv: Path | None
     answers: dict[str, Any]
+    echo: bool = False
 
     @classmethod
-    def create(cls, path: Path, venv: Path, *, install: bool = True, **data: Any) -> Project:
+    def create(
+        cls,
+        path: Path,
+        venv: Path | None = None,
+        *,
+        install: bool = True,
+        private_site_cache: bool = True,
+        echo: bool = False,
+        **data: Any,
+    ) -> Project:
+        """Render, `git init` and commit, then `uv sync` (unless `install` is False).
+
+        `private_site_cache` keeps DVC's site cache next to the project instead of
+        under /var/tmp, so that runs do not share it.
+        """
+        if echo:
+            print(f"==> render {TEMPLATE} into {path}", flush=True)
         render(path, **data)
         answers = yaml.safe_load((path / ".copier-answers.yml").read_text(encoding="utf-8"))
-        project = cls(path=path, venv=venv, answers=answers)
-        project.git("init", "-q")
-        project.git("add", "-A")
-        project.git("commit", "-qm", "Render from copier-mlops")
-        # Keep DVC's site cache inside the test's folder, not under /var/tmp.
-        (path / ".dvc" / "config.local").write_text(
-            f"[core]\n    site_cache_dir = {path.parent / (path.name + '-dvc-site')}\n"
-        )
+        project = cls(path=path, venv=venv, answers=answers, echo=echo)
+        if echo:
+            print("==> git init, add, commit", flush=True)
+        commit_all(path, "Render from copier-mlops", env=project.env)
+        if private_site_cache:
+            (path / ".dvc" / "config.local").write_text(
+                f"[core]\n    site_cache_dir = {path.parent / (path.name + '-dvc-site')}\n"
+            )
         if install:
-            project.uv("sync", "--quiet")
+            project.uv("sync", *(() if echo else ("--quiet",)))
         return project
 
     @property
@@ -87,45 +108,63 @@ class Project:
 
     @property
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env["UV_PROJECT_ENVIRONMENT"] = str(self.venv)
+        env = clean_env()
+        if self.venv is not None:
+            env["UV_PROJECT_ENVIRONMENT"] = str(self.venv)
         return env
 
     def run(
-        self, *args: str | Path, check: bool = True, timeout: float = 600
+        self,
+        *args: str | Path,
+        check: bool = True,
+        timeout: float = 600,
+        capture: bool | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Run a command in the project folder; on failure show its output."""
+        """Run a command in the project folder; on failure show its output.
+
+        `capture` defaults to not `echo`: echoed commands print as they run.
+        """
+        command = [str(a) for a in args]
+        capture = not self.echo if capture is None else capture
+        if self.echo:
+            print(f"==> {' '.join(command)}", flush=True)
         result = subprocess.run(
-            [str(a) for a in args],
+            command,
             cwd=self.path,
             env=self.env,
-            capture_output=True,
+            capture_output=capture,
             text=True,
             timeout=timeout,
         )
         if check and result.returncode != 0:
             raise AssertionError(
-                f"{' '.join(map(str, args))} exited {result.returncode}\n"
-                f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+                f"{' '.join(command)} exited {result.returncode}\n"
+                f"--- stdout\n{result.stdout or ''}\n--- stderr\n{result.stderr or ''}"
             )
         return result
 
     def git(self, *args: str) -> str:
-        return self.run("git", *args).stdout
+        return self.run("git", *args, capture=True).stdout
 
     def uv(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return self.run("uv", *args, check=check)
 
-    def uv_run(self, *args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def uv_run(
+        self, *args: str | Path, check: bool = True, capture: bool | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """`uv run --frozen CMD` in the project's environment (no re-lock, no re-sync)."""
-        return self.run("uv", "run", "--frozen", "--no-sync", *args, check=check)
+        return self.run("uv", "run", "--frozen", "--no-sync", *args, check=check, capture=capture)
+
+    def repro(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`dvc repro` in the project's environment."""
+        return self.uv_run("dvc", "repro", *args)
 
     def read_json(self, relative: str) -> Any:
         return json.loads((self.path / relative).read_text(encoding="utf-8"))
 
     def read_json_output(self, *args: str) -> Any:
         """The JSON a command run in the project's environment prints."""
-        return json.loads(self.uv_run(*args).stdout)
+        return json.loads(self.uv_run(*args, capture=True).stdout)
 
     def read_yaml(self, relative: str) -> Any:
         return yaml.safe_load((self.path / relative).read_text(encoding="utf-8"))
@@ -135,5 +174,6 @@ class Project:
 
     def last_mlflow_run(self) -> dict[str, Any]:
         """The newest run of the project's experiment, read back with MlflowClient."""
-        out = self.uv_run("python", "-c", READ_RUN.replace("{package}", self.package)).stdout
+        script = READ_RUN.replace("{package}", self.package)
+        out = self.uv_run("python", "-c", script, capture=True).stdout
         return json.loads(out.strip().splitlines()[-1])

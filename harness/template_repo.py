@@ -22,20 +22,14 @@ from typing import Any
 import copier
 import yaml
 
-from tests.template import QUESTIONS, TEMPLATE
+from harness.env import commit_all, git
+from harness.template import QUESTIONS, TEMPLATE, render
 
 # What Copier reads from a template repository. Everything else (tests, docs, the
 # dev environment) is no part of a release as far as Copier is concerned.
 TEMPLATE_PARTS = ("copier.yml", "template", "migrations")
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".DS_Store")
 ANSWERS = ".copier-answers.yml"
-
-
-def git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)} failed in {cwd}:\n{result.stderr}")
-    return result.stdout
 
 
 @dataclass
@@ -49,10 +43,8 @@ class TemplateRepo:
         path.mkdir(parents=True)
         repo = cls(path)
         repo.copy_from(source)
-        git(path, "init", "-q")
-        git(path, "add", "-A")
-        git(path, "commit", "-qm", "template")
-        return cls(path)
+        commit_all(path, "template")
+        return repo
 
     @classmethod
     def from_commit(cls, path: Path, commit: str, source: Path = TEMPLATE) -> TemplateRepo:
@@ -78,9 +70,7 @@ class TemplateRepo:
                 check=True,
             )
         subprocess.run(["tar", "-x", "-C", str(path)], input=archive.stdout, check=True)
-        git(path, "init", "-q")
-        git(path, "add", "-A")
-        git(path, "commit", "-qm", f"template at {commit}")
+        commit_all(path, f"template at {commit}")
         return cls(path)
 
     def copy_from(self, source: Path = TEMPLATE) -> None:
@@ -125,25 +115,14 @@ class TemplateRepo:
 
     def release(self, tag: str) -> str:
         """Commit whatever changed and tag it; return the commit."""
-        git(self.path, "add", "-A")
-        git(self.path, "commit", "-qm", f"release {tag}", "--allow-empty")
+        commit = commit_all(self.path, f"release {tag}")
         git(self.path, "tag", tag)
-        return git(self.path, "rev-parse", "HEAD").strip()
+        return commit
 
     def render(self, dst: Path, vcs_ref: str, **data: Any) -> Path:
         """`copier copy --vcs-ref REF`, then `git init` and commit, as a user would."""
-        copier.run_copy(
-            str(self.path),
-            dst,
-            data=data,
-            defaults=True,
-            vcs_ref=vcs_ref,
-            quiet=True,
-            unsafe=False,
-        )
-        git(dst, "init", "-q")
-        git(dst, "add", "-A")
-        git(dst, "commit", "-qm", f"Render copier-mlops {vcs_ref}")
+        render(dst, self.path, vcs_ref=vcs_ref, **data)
+        commit_all(dst, f"Render copier-mlops {vcs_ref}")
         return dst
 
     def tags(self) -> list[str]:
@@ -176,8 +155,7 @@ def update(
         skip_answered=False,
     )
     if commit:
-        git(project, "add", "-A")
-        git(project, "commit", "-qm", f"Update to copier-mlops {vcs_ref}")
+        commit_all(project, f"Update to copier-mlops {vcs_ref}")
 
 
 def tree(root: Path, exclude: Iterable[str] = ()) -> dict[str, str]:

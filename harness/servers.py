@@ -1,4 +1,4 @@
-"""Real servers on 127.0.0.1 for the live tests: PostgreSQL, an S3 server, MLflow.
+"""Real servers on 127.0.0.1 for tests and benchmarks: PostgreSQL, S3, MLflow, any command.
 
 Each server runs in its own session (process group), is started by the test that
 needs it, and is stopped by killing that group; `Server.stop` then checks that no

@@ -1,0 +1,1 @@
+"""Scripts run from the repository root: `uv run python -m scripts.demo`."""
