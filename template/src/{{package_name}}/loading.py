@@ -34,9 +34,9 @@ def load_model(source: str, root: Path | None = None) -> Pipeline:
     MLflow URI is read from the tracking store of `root`.
     """
     if is_tracked(source):
-        from .tracking import load_model as load_tracked_model
+        from .tracking import load_logged_model
 
-        model: Any = load_tracked_model(source, Path.cwd() if root is None else root)
+        model: Any = load_logged_model(source, Path.cwd() if root is None else root)
         return model
     path = local_path(source, root)
     if not path.is_file():
