@@ -40,17 +40,18 @@ PARTS = {"numeric": NUMBER, "datetime": DATETIME, "categorical": STRING}
 
 
 def rows_text(bad: "pd.Series[bool]", values: pd.Series) -> str:
-    """'rows 3, 8 (values 'x', inf)': 1-based row numbers of `bad`, first few."""
+    """The first few 1-based row numbers of `bad` and their values: rows 3, 8 ('x', inf)."""
     positions = np.flatnonzero(bad.to_numpy())
     shown = ", ".join(str(p + 1) for p in positions[:SHOWN])
-    examples = ", ".join(repr(_plain(values.iloc[p])) for p in positions[:SHOWN])
+    examples = ", ".join(_shown(values.iloc[p]) for p in positions[:SHOWN])
     more = f" and {len(positions) - SHOWN} more" if len(positions) > SHOWN else ""
     noun = "row" if len(positions) == 1 else "rows"
     return f"{noun} {shown}{more} ({examples})"
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
+def _shown(value: Any) -> str:
+    text = repr(value.item() if isinstance(value, np.generic) else value)
+    return text if len(text) <= 30 else text[:27] + "..."
 
 
 def _nested(values: pd.Series) -> "pd.Series[bool]":
@@ -152,8 +153,8 @@ def conform(frame: pd.DataFrame, kinds: dict[str, str], where: str) -> pd.DataFr
             text = present & numbers.isna()
             if text.any():
                 raise DataError(
-                    f"{where}: column '{name}' must hold numbers, but "
-                    f"{rows_text(text, values)} do not; fix or empty those cells"
+                    f"{where}: column '{name}' must hold numbers; fix or empty "
+                    f"{rows_text(text, values)}"
                 )
             huge = ~(numbers.abs() <= MAX_MAGNITUDE) & numbers.notna()
             if huge.any():
@@ -170,8 +171,8 @@ def conform(frame: pd.DataFrame, kinds: dict[str, str], where: str) -> pd.DataFr
             if text.any():
                 raise DataError(
                     f"{where}: column '{name}' must hold ISO 8601 dates such as "
-                    f"2024-05-31 or 2024-05-31T14:00:00, but {rows_text(text, values)} "
-                    "do not; fix or empty those cells"
+                    "2024-05-31 or 2024-05-31T14:00:00; fix or empty "
+                    f"{rows_text(text, values)}"
                 )
             columns[name] = stamps
         else:
