@@ -247,7 +247,7 @@ def split(
     if len(test) < min_test_rows or train.empty:
         needed = math.ceil(min_test_rows / cfg.test_size)
         raise DataError(
-            f"{cfg.path}: {len(frame)} rows give {len(test)} test rows at "
+            f"{cfg.path}: {len(frame)} rows leave {len(test)} for testing at "
             f"data.test_size={cfg.test_size}, fewer than evaluate.min_test_rows="
             f"{min_test_rows} needed to judge a model; add rows (about {needed}) "
             "or raise data.test_size"

@@ -40,7 +40,9 @@ PARTS = {"numeric": NUMBER, "datetime": DATETIME, "categorical": STRING}
 
 
 def rows_text(bad: "pd.Series[bool]", values: pd.Series) -> str:
-    """The first few 1-based row numbers of `bad` and their values: rows 3, 8 ('x', inf)."""
+    """The first few rows (1 = first data row) where `bad` holds, and their values:
+    "rows 3, 8 ('x', inf)".
+    """
     positions = np.flatnonzero(bad.to_numpy())
     shown = ", ".join(str(p + 1) for p in positions[:SHOWN])
     examples = ", ".join(_shown(values.iloc[p]) for p in positions[:SHOWN])
@@ -205,7 +207,7 @@ def datetime_parts(frame: pd.DataFrame) -> pd.DataFrame:
         parts[f"{column}_year"] = stamps.dt.year
         parts[f"{column}_month"] = stamps.dt.month
         parts[f"{column}_day"] = stamps.dt.day
-        parts[f"{column}_weekday"] = stamps.dt.weekday
+        parts[f"{column}_weekday"] = stamps.dt.day_of_week
         parts[f"{column}_hour"] = stamps.dt.hour
     return pd.DataFrame(parts).astype(float)
 
