@@ -75,8 +75,8 @@ def read_table(path: Path, setting: str = "data.path in params.yaml") -> pd.Data
             frame = pd.read_parquet(path)
     except UnicodeDecodeError as exc:
         raise DataError(
-            f"{name}: not UTF-8 text (byte {exc.object[exc.start : exc.start + 1]!r} "
-            f"at offset {exc.start}); save it as UTF-8 (CSV UTF-8 in a spreadsheet)"
+            f"{name}: not UTF-8 text ({first_non_utf8(path)}); save it as UTF-8 "
+            "(CSV UTF-8 in a spreadsheet)"
         ) from exc
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         reason = " ".join(str(exc).split())
@@ -87,6 +87,17 @@ def read_table(path: Path, setting: str = "data.path in params.yaml") -> pd.Data
     if frame.empty:
         raise DataError(f"{name}: file has no data rows; add rows below the header")
     return frame
+
+
+def first_non_utf8(path: Path) -> str:
+    """Where a file stops being UTF-8: 'line 2 holds byte 0xe9'."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return f"line {number} holds byte 0x{line[exc.start]:02x}"
+    return "a character is cut off at the end"
 
 
 def check_csv_header(path: Path, name: Path) -> None:
