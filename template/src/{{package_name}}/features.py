@@ -71,9 +71,11 @@ def as_text(value: object) -> object:
 
 
 def _booleans(values: pd.Series) -> bool:
-    present = values.dropna()
     if pd.api.types.is_bool_dtype(values):
         return True
+    if not pd.api.types.is_object_dtype(values):
+        return False
+    present = values.dropna()
     return len(present) > 0 and bool(
         present.map(lambda v: isinstance(v, bool | np.bool_)).all()
     )
@@ -112,9 +114,11 @@ def detect_kinds(frame: pd.DataFrame, where: str) -> dict[str, str]:
 
 def _iso_dates(values: pd.Series) -> bool:
     present = values.dropna()
-    if present.empty or not present.map(lambda v: isinstance(v, str)).all():
+    if present.empty or not pd.api.types.is_string_dtype(values):
         return False
-    return bool(present.map(lambda v: ISO_DATE.match(v) is not None).all())
+    if not present.map(lambda v: isinstance(v, str)).all():
+        return False
+    return bool(present.astype(str).str.match(ISO_DATE.pattern).all())
 
 
 def _check_nested(values: pd.Series, name: str, where: str) -> None:
@@ -133,7 +137,7 @@ def _check_mostly_numbers(values: pd.Series, name: str, where: str) -> None:
     present = values.notna()
     numbers = pd.to_numeric(values, errors="coerce")
     text = present & numbers.isna()
-    if text.sum() > 0 and text.sum() * 20 <= present.sum():
+    if text.sum() > 0 and text.sum() * 100 <= present.sum():
         raise DataError(
             f"{where}: column '{name}' holds numbers except in "
             f"{rows_text(text, values)}; fix or empty those cells "
@@ -178,7 +182,7 @@ def conform(frame: pd.DataFrame, kinds: dict[str, str], where: str) -> pd.DataFr
                 )
             columns[name] = stamps
         else:
-            columns[name] = values.map(as_text).astype(object)
+            columns[name] = values.astype(object).map(as_text)
     return pd.DataFrame(columns, index=frame.index)
 
 
