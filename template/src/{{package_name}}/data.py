@@ -13,7 +13,15 @@ import pandas as pd
 from . import paths
 from .config import Config, DataConfig
 from .errors import DataError, warn
-from .features import NUMBER, SHOWN, as_text, conform, detect_kinds, rows_text
+from .features import (
+    NUMBER,
+    SHOWN,
+    as_text,
+    conform,
+    detect_kinds,
+    is_boolean,
+    rows_text,
+)
 from .files import atomic_path, write_json
 
 MIN_ROWS = 2
@@ -181,8 +189,9 @@ def conform_target(target: pd.Series, task: str, source: Path) -> pd.Series:
     present = target.dropna()
     numeric = pd.api.types.is_numeric_dtype(target)
     if task == "classification":
-        if pd.api.types.is_bool_dtype(target):
-            return target
+        if is_boolean(target):
+            # True/False labels, as booleans also when holes made pandas read objects
+            return target.astype(object)
         if numeric:
             return _whole_labels(target, source)
         target = _tidy_labels(target, source)

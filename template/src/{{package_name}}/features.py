@@ -70,7 +70,8 @@ def as_text(value: object) -> object:
     return np.nan if missing(value) else str(value)
 
 
-def _booleans(values: pd.Series) -> bool:
+def is_boolean(values: pd.Series) -> bool:
+    """True/False values (with or without holes)."""
     if pd.api.types.is_bool_dtype(values):
         return True
     if not pd.api.types.is_object_dtype(values):
@@ -83,7 +84,7 @@ def _booleans(values: pd.Series) -> bool:
 
 def as_numbers(values: pd.Series) -> "pd.Series[float]":
     """Numbers as float64; booleans as 1.0/0.0; anything else as NaN."""
-    if _booleans(values):
+    if is_boolean(values):
         return values.map(lambda v: np.nan if missing(v) else float(v)).astype(float)
     return pd.to_numeric(values, errors="coerce").astype(float)
 
@@ -102,7 +103,7 @@ def detect_kinds(frame: pd.DataFrame, where: str) -> dict[str, str]:
         values = frame[column]
         name = str(column)
         _check_nested(values, name, where)
-        if _booleans(values) or pd.api.types.is_numeric_dtype(values):
+        if is_boolean(values) or pd.api.types.is_numeric_dtype(values):
             kinds[name] = NUMBER
         elif pd.api.types.is_datetime64_any_dtype(values) or _iso_dates(values):
             kinds[name] = DATETIME
