@@ -54,7 +54,7 @@ def use_data(
     project: Project, params_file: str, data_path: str, target: str, **data: object
 ) -> None:
     params = project.read_yaml("params.yaml")
-    params["data"].update({"path": data_path, "target": target, **data})
+    params["data"].update({"path": data_path, "target": target, "drop": [], **data})
     project.write_yaml(params_file, params)
 
 
