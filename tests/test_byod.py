@@ -159,14 +159,14 @@ BAD_DATA: list[tuple[str, str | bytes | pd.DataFrame | None, dict[str, object], 
         "inf.csv",
         with_cell(small(), 4, "tenure", np.inf),
         {},
-        "data/raw/inf.csv: column 'tenure' holds infinite or huge values (beyond ±1e+15) in row 5 (inf); "
+        "data/raw/inf.csv: column 'tenure' holds infinite or huge values (above 1e+15 in size) in row 5 (inf); "
         "use finite numbers or empty those cells",
     ),
     (
         "huge.csv",
         with_cell(small(), 2, "tenure", 1e300),
         {},
-        "data/raw/huge.csv: column 'tenure' holds infinite or huge values (beyond ±1e+15) in row 3 (1e+300)",
+        "data/raw/huge.csv: column 'tenure' holds infinite or huge values (above 1e+15 in size) in row 3 (1e+300)",
     ),
     (
         "nofeatures.csv",
@@ -371,7 +371,7 @@ BAD_BATCHES = [
     (
         "inf",
         with_cell(new_rows(), 3, "monthly_charges", np.inf),
-        "batch.csv: column 'monthly_charges' holds infinite or huge values (beyond ±1e+15) in row 4 (inf)",
+        "batch.csv: column 'monthly_charges' holds infinite or huge values (above 1e+15 in size) in row 4 (inf)",
     ),
     (
         "prediction-column",

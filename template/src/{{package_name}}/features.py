@@ -167,7 +167,7 @@ def conform(frame: pd.DataFrame, kinds: dict[str, str], where: str) -> pd.DataFr
             if huge.any():
                 raise DataError(
                     f"{where}: column '{name}' holds infinite or huge values "
-                    f"(beyond ±{MAX_MAGNITUDE:g}) in {rows_text(huge, values)}; "
+                    f"(above {MAX_MAGNITUDE:g} in size) in {rows_text(huge, values)}; "
                     "use finite numbers or empty those cells"
                 )
             columns[name] = numbers
