@@ -1,15 +1,31 @@
 """Stage `prepare`: load the raw data, validate it against params.yaml, split it."""
 
+import csv
 import hashlib
+import math
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import paths
 from .config import Config, DataConfig
-from .errors import DataError
+from .errors import DataError, warn
+from .features import (
+    NUMBER,
+    SHOWN,
+    as_text,
+    conform,
+    detect_kinds,
+    is_boolean,
+    rows_text,
+)
 from .files import atomic_path, write_json
+
+MIN_ROWS = 2
+"""Fewer rows with a target than this cannot even be split."""
 
 READERS = {".csv": "CSV", ".parquet": "Parquet", ".pq": "Parquet"}
 
@@ -41,7 +57,11 @@ def shown(path: Path) -> Path:
 
 
 def read_table(path: Path, setting: str = "data.path in params.yaml") -> pd.DataFrame:
-    """Read a CSV or Parquet file; errors name the file and the `setting` to fix."""
+    """Read a CSV or Parquet file; errors name the file and the `setting` to fix.
+
+    CSV files are UTF-8 (a byte-order mark is fine), comma-separated, with one
+    header row of distinct column names.
+    """
     name = shown(path)
     suffix = path.suffix.lower()
     if suffix not in READERS:
@@ -53,25 +73,78 @@ def read_table(path: Path, setting: str = "data.path in params.yaml") -> pd.Data
         raise DataError(f"{name}: file not found; put the data there or fix {setting}")
     if path.stat().st_size == 0:
         raise DataError(f"{name}: file is empty; it needs a header row and data rows")
+    kind = READERS[suffix]
     try:
-        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+        if kind == "CSV":
+            check_csv_header(path, name)
+            # low_memory=False: one type per column for the whole file, not per chunk.
+            frame = pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
+        else:
+            frame = pd.read_parquet(path)
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{name}: not UTF-8 text ({first_non_utf8(path)}); save it as UTF-8 "
+            "(CSV UTF-8 in a spreadsheet)"
+        ) from exc
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         reason = " ".join(str(exc).split())
-        kind = READERS[suffix]
         raise DataError(f"{name}: cannot read it as {kind}: {reason}") from exc
+    duplicates = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    if duplicates:
+        raise DataError(f"{name}: duplicate column names {duplicates}; rename them")
     if frame.empty:
         raise DataError(f"{name}: file has no data rows; add rows below the header")
     return frame
 
 
+def first_non_utf8(path: Path) -> str:
+    """Where a file stops being UTF-8: 'line 2 holds byte 0xe9'."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return f"line {number} holds byte 0x{line[exc.start]:02x}"
+    return "a character is cut off at the end"
+
+
+def check_csv_header(path: Path, name: Path) -> None:
+    """Refuse what pandas would read wrongly without a word: another delimiter,
+    repeated column names (renamed to a.1, a.2).
+    """
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    if len(header) == 1:
+        for delimiter, label in ((";", "semicolons"), ("\t", "tabs")):
+            if delimiter in header[0]:
+                raise DataError(
+                    f"{name}: columns are separated by {label}; save it with commas "
+                    "as the separator (or as Parquet)"
+                )
+    counts = Counter(header)
+    repeated = sorted(column for column, count in counts.items() if count > 1)
+    if repeated:
+        raise DataError(
+            f"{name}: duplicate column names {repeated} in the header; "
+            "give every column its own name"
+        )
+
+
 def validate(frame: pd.DataFrame, cfg: DataConfig, task: str) -> pd.DataFrame:
-    """Check the target and dropped columns; drop rows without a target."""
+    """The rows with a target, every column checked against the data contract
+    (see features.py for feature columns), the dropped columns removed.
+    """
     source = cfg.path
     if cfg.target not in frame.columns:
         columns = ", ".join(map(str, frame.columns[:20]))
         raise DataError(
             f"{source}: target column '{cfg.target}' not found "
             f"(data.target in params.yaml); columns are: {columns}"
+        )
+    if cfg.target in cfg.drop:
+        raise DataError(
+            f"{source}: the target column '{cfg.target}' is also in data.drop; "
+            "remove it from data.drop in params.yaml"
         )
     missing = [c for c in cfg.drop if c not in frame.columns]
     if missing:
@@ -86,30 +159,103 @@ def validate(frame: pd.DataFrame, cfg: DataConfig, task: str) -> pd.DataFrame:
             f"{source}: target column '{cfg.target}' has no values; "
             "fill it in or point data.target at another column"
         )
-    frame = frame[target.notna()].reset_index(drop=True)
-    if len(frame.columns) < 2:
+    features = frame.drop(columns=cfg.target)
+    if features.columns.empty:
         raise DataError(
             f"{source}: no feature columns left besides '{cfg.target}'; "
             "check data.drop in params.yaml"
         )
+    labelled = int(target.notna().sum())
+    if labelled < MIN_ROWS:
+        raise DataError(
+            f"{source}: only {labelled} row has a value in '{cfg.target}'; too few "
+            "rows to train and test a model, add rows"
+        )
+    empty = [str(c) for c in features.columns if features[c].isna().all()]
+    if empty:
+        raise DataError(
+            f"{source}: feature columns {empty} have no values; fill them in or "
+            "add them to data.drop in params.yaml"
+        )
+    features = conform(features, detect_kinds(features, str(source)), str(source))
+    target = conform_target(target, task, source)
+    frame = features.assign(**{cfg.target: target})
+    return frame[target.notna()].reset_index(drop=True)
+
+
+def conform_target(target: pd.Series, task: str, source: Path) -> pd.Series:
+    """The target column as the task needs it (rows without a value stay NaN)."""
+    name = str(target.name)
+    present = target.dropna()
+    numeric = pd.api.types.is_numeric_dtype(target)
     if task == "classification":
-        classes = frame[cfg.target].unique()
+        if is_boolean(target):
+            # True/False labels, as booleans also when holes made pandas read objects
+            return target.astype(object)
+        if numeric:
+            return _whole_labels(target, source)
+        target = _tidy_labels(target, source)
+        classes = target.dropna().unique()
         if len(classes) < 2:
             raise DataError(
-                f"{source}: target column '{cfg.target}' has a single class "
+                f"{source}: target column '{name}' has a single class "
                 f"({classes[0]!r}); classification needs at least two classes"
             )
-    elif not pd.api.types.is_numeric_dtype(frame[cfg.target]):
+        return target
+    if not numeric and pd.to_numeric(present, errors="coerce").isna().all():
         raise DataError(
-            f"{source}: target column '{cfg.target}' is not numeric; "
+            f"{source}: target column '{name}' is not numeric; "
             "regression needs a numeric target (or render the template with "
             "task=classification)"
         )
-    return frame
+    return conform(target.to_frame(), {name: NUMBER}, str(source))[name]
+
+
+def _whole_labels(target: pd.Series, source: Path) -> pd.Series:
+    """Numeric class labels: whole numbers, as integers (1.0 -> 1)."""
+    name = str(target.name)
+    numbers = conform(target.to_frame(), {name: NUMBER}, str(source))[name]
+    fractional = numbers.notna() & (numbers != numbers.round())
+    if fractional.any():
+        raise DataError(
+            f"{source}: target column '{name}' holds fractional numbers in "
+            f"{rows_text(fractional, target)}; classification needs class labels "
+            "(whole numbers or text): map them to labels, or render the template "
+            "with task=regression"
+        )
+    if numbers.dropna().nunique() < 2:
+        raise DataError(
+            f"{source}: target column '{name}' has a single class "
+            f"({numbers.dropna().iloc[0]:g}); classification needs at least two classes"
+        )
+    return numbers.astype("Int64").astype(object).where(numbers.notna())
+
+
+def _tidy_labels(target: pd.Series, source: Path) -> pd.Series:
+    """Text labels without surrounding whitespace; warn about case variants."""
+    name = str(target.name)
+    text = target.map(as_text)
+    stripped = text.map(lambda v: v.strip() or np.nan if isinstance(v, str) else v)
+    changed = text.notna() & (text != stripped)
+    if changed.any():
+        variants = sorted({repr(v) for v in text[changed]})[:SHOWN]
+        warn(
+            f"{source}: removed surrounding whitespace from {int(changed.sum())} "
+            f"labels in '{name}' ({', '.join(variants)})"
+        )
+    labels = pd.Series(stripped.dropna().unique())
+    groups = labels.groupby(labels.str.lower()).agg(list)
+    for variants in groups[groups.map(len) > 1]:
+        warn(
+            f"{source}: labels in '{name}' differ only by case: "
+            f"{', '.join(map(repr, sorted(variants)))}; they stay separate classes "
+            "(make them identical in the file if they mean the same)"
+        )
+    return stripped
 
 
 def split(
-    frame: pd.DataFrame, cfg: DataConfig, task: str
+    frame: pd.DataFrame, cfg: DataConfig, task: str, min_test_rows: int = 1
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Hold out `test_size` of the rows; stratified by class for classification."""
     if task == "classification":
@@ -118,10 +264,13 @@ def split(
     else:
         test = frame.sample(frac=cfg.test_size, random_state=cfg.seed)
     train = frame.drop(index=test.index)
-    if test.empty or train.empty:
+    if len(test) < min_test_rows or train.empty:
+        needed = math.ceil(min_test_rows / cfg.test_size)
         raise DataError(
-            f"{cfg.path}: {len(frame)} rows are too few to hold out "
-            f"data.test_size={cfg.test_size}; add rows or change data.test_size"
+            f"{cfg.path}: {len(frame)} rows leave {len(test)} for testing at "
+            f"data.test_size={cfg.test_size}, fewer than evaluate.min_test_rows="
+            f"{min_test_rows} needed to judge a model; add rows (about {needed}) "
+            "or raise data.test_size"
         )
     return train.reset_index(drop=True), test.sort_index().reset_index(drop=True)
 
@@ -130,7 +279,7 @@ def prepare(cfg: Config, task: str, root: Path) -> Prepared:
     """Run the prepare stage under `root`: read, validate, split, write."""
     source = root / cfg.data.path
     frame = validate(read_table(source), cfg.data, task)
-    train, test = split(frame, cfg.data, task)
+    train, test = split(frame, cfg.data, task, cfg.evaluate.min_test_rows)
     summary: dict[str, object] = {
         "path": cfg.data.path.as_posix(),
         "md5": file_md5(source),

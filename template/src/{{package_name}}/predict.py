@@ -1,4 +1,11 @@
-"""Batch scoring: add predictions to a CSV or Parquet file of feature rows."""
+"""Batch scoring: add predictions to a CSV or Parquet file of feature rows.
+
+The input's feature columns are checked against the kinds the model was trained
+on (features.conform) before the model sees them; other columns are kept as they
+are. The output is the input plus `prediction` (and `probability_<class>` for a
+classifier); an input that already has one of those columns is refused rather
+than overwritten.
+"""
 
 from pathlib import Path
 from typing import Any
@@ -7,11 +14,13 @@ import joblib
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from .data import read_table
+from .data import read_table, shown
 from .errors import DataError
+from .features import conform, model_kinds
 from .files import atomic_path
 
 WRITERS = (".csv", ".parquet", ".pq")
+PREDICTION = "prediction"
 
 
 def load_model(source: str) -> Pipeline:
@@ -24,7 +33,16 @@ def load_model(source: str) -> Pipeline:
     path = Path(source)
     if not path.is_file():
         raise DataError(f"{path}: model not found; run `dvc repro` to train it")
-    model = joblib.load(path)
+    not_a_model = (
+        f"{path}: not a model file; pass the models/model.joblib that "
+        "`train` writes, or an MLflow URI such as models:/NAME@champion"
+    )
+    try:
+        model = joblib.load(path)
+    except Exception as exc:  # a file of another kind fails in any of many ways
+        raise DataError(not_a_model) from exc
+    if not isinstance(model, Pipeline) or "features" not in model.named_steps:
+        raise DataError(not_a_model)
     return model
 
 
@@ -33,17 +51,31 @@ def expected_columns(model: Pipeline) -> list[str]:
     return [str(c) for c in model.feature_names_in_]
 
 
-def predict_frame(model: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
+def output_columns(model: Pipeline) -> list[str]:
+    """The columns predict adds to its input."""
+    labels = getattr(model, "classes_", []) if hasattr(model, "predict_proba") else []
+    return [PREDICTION, *(f"probability_{label}" for label in labels)]
+
+
+def predict_frame(
+    model: Pipeline, frame: pd.DataFrame, where: str = "input"
+) -> pd.DataFrame:
     """`frame` with a `prediction` column (and class probabilities, if any)."""
     columns = expected_columns(model)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(
-            f"input lacks the feature columns {missing}; the model needs {columns}"
+            f"{where}: lacks the feature columns {missing}; the model needs {columns}"
         )
-    features = frame[columns]
+    taken = [c for c in output_columns(model) if c in frame.columns]
+    if taken:
+        raise DataError(
+            f"{where}: has columns {taken} that predict writes; "
+            "rename or drop them in the input"
+        )
+    features = conform(frame, model_kinds(model), where)
     result = frame.copy()
-    result["prediction"] = model.predict(features)
+    result[PREDICTION] = model.predict(features)
     if hasattr(model, "predict_proba"):
         probabilities = model.predict_proba(features)
         for index, label in enumerate(model.classes_):
@@ -51,12 +83,20 @@ def predict_frame(model: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
     return result
 
 
-def predict_file(source: Path, output: Path, model_source: str) -> int:
+def predict_file(
+    source: Path, output: Path, model_source: str, *, overwrite: bool = False
+) -> int:
     """Score `source` into `output`; return the number of rows written."""
     if output.suffix.lower() not in WRITERS:
         raise DataError(f"{output}: unknown output type; use .csv or .parquet")
+    if output.resolve() == source.resolve() and not overwrite:
+        raise DataError(
+            f"{output}: --output is the --input file; choose another --output, or "
+            "pass --overwrite to replace the input with the scored rows"
+        )
     model = load_model(model_source)
-    result = predict_frame(model, read_table(source, setting="--input"))
+    frame = read_table(source, setting="--input")
+    result = predict_frame(model, frame, str(shown(source)))
     with atomic_path(output) as tmp:
         if output.suffix.lower() == ".csv":
             result.to_csv(tmp, index=False)
