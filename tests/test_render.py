@@ -191,7 +191,11 @@ def test_answers_drive_the_content(tmp_path: Path) -> None:
     assert re.search(r"Copyright \d{4} Ada Lovelace", (root / "LICENSE").read_text())
     params = yaml.safe_load((root / "params.yaml").read_text())
     assert params["data"]["target"] == "disease_progression"
-    assert params["evaluate"] == {"primary_metric": "rmse", "greater_is_better": False}
+    assert params["evaluate"] == {
+        "primary_metric": "rmse",
+        "greater_is_better": False,
+        "min_test_rows": 10,
+    }
     assert "alpha" in params["model"] and "C" not in params["model"]
     dvc = yaml.safe_load((root / "dvc.yaml").read_text())
     assert dvc["stages"]["train"]["cmd"] == "churn train"

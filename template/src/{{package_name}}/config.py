@@ -59,10 +59,13 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class EvaluateConfig:
-    """Which metric decides whether one model is better than another."""
+    """Which metric decides whether one model is better than another, on how
+    many held-out rows at least (prepare stops with fewer).
+    """
 
     primary_metric: str
     greater_is_better: bool
+    min_test_rows: int
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,7 @@ def load_config(path: Path) -> Config:
         evaluate=EvaluateConfig(
             primary_metric=evaluate.text("primary_metric", task.metrics),
             greater_is_better=evaluate.flag("greater_is_better"),
+            min_test_rows=evaluate.integer("min_test_rows"),
         ),
         raw=params,
     )

@@ -1,6 +1,9 @@
 """Stage `prepare`: load the raw data, validate it against params.yaml, split it."""
 
+import csv
 import hashlib
+import math
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,8 +13,12 @@ from . import paths
 from .artifacts import DataSummary
 from .config import Config, DataConfig
 from .errors import DataError
+from .features import conform, detect_kinds
 from .files import atomic_path
 from .tasks import current
+
+MIN_ROWS = 2
+"""Fewer rows with a target than this cannot even be split."""
 
 READERS = {".csv": "CSV", ".parquet": "Parquet", ".pq": "Parquet"}
 
@@ -43,7 +50,11 @@ def shown(path: Path) -> Path:
 
 
 def read_table(path: Path, setting: str = "data.path in params.yaml") -> pd.DataFrame:
-    """Read a CSV or Parquet file; errors name the file and the `setting` to fix."""
+    """Read a CSV or Parquet file; errors name the file and the `setting` to fix.
+
+    CSV files are UTF-8 (a byte-order mark is fine), comma-separated, with one
+    header row of distinct column names.
+    """
     name = shown(path)
     suffix = path.suffix.lower()
     if suffix not in READERS:
@@ -55,25 +66,78 @@ def read_table(path: Path, setting: str = "data.path in params.yaml") -> pd.Data
         raise DataError(f"{name}: file not found; put the data there or fix {setting}")
     if path.stat().st_size == 0:
         raise DataError(f"{name}: file is empty; it needs a header row and data rows")
+    kind = READERS[suffix]
     try:
-        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+        if kind == "CSV":
+            check_csv_header(path, name)
+            # low_memory=False: one type per column for the whole file, not per chunk.
+            frame = pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
+        else:
+            frame = pd.read_parquet(path)
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{name}: not UTF-8 text ({first_non_utf8(path)}); save it as UTF-8 "
+            "(CSV UTF-8 in a spreadsheet)"
+        ) from exc
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         reason = " ".join(str(exc).split())
-        kind = READERS[suffix]
         raise DataError(f"{name}: cannot read it as {kind}: {reason}") from exc
+    duplicates = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    if duplicates:
+        raise DataError(f"{name}: duplicate column names {duplicates}; rename them")
     if frame.empty:
         raise DataError(f"{name}: file has no data rows; add rows below the header")
     return frame
 
 
+def first_non_utf8(path: Path) -> str:
+    """Where a file stops being UTF-8: 'line 2 holds byte 0xe9'."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return f"line {number} holds byte 0x{line[exc.start]:02x}"
+    return "a character is cut off at the end"
+
+
+def check_csv_header(path: Path, name: Path) -> None:
+    """Refuse what pandas would read wrongly without a word: another delimiter,
+    repeated column names (renamed to a.1, a.2).
+    """
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    if len(header) == 1:
+        for delimiter, label in ((";", "semicolons"), ("\t", "tabs")):
+            if delimiter in header[0]:
+                raise DataError(
+                    f"{name}: columns are separated by {label}; save it with commas "
+                    "as the separator (or as Parquet)"
+                )
+    counts = Counter(header)
+    repeated = sorted(column for column, count in counts.items() if count > 1)
+    if repeated:
+        raise DataError(
+            f"{name}: duplicate column names {repeated} in the header; "
+            "give every column its own name"
+        )
+
+
 def validate(frame: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
-    """Check the target and dropped columns; drop rows without a target."""
+    """The rows with a target, every column checked against the data contract
+    (see features.py for feature columns), the dropped columns removed.
+    """
     source = cfg.path
     if cfg.target not in frame.columns:
         columns = ", ".join(map(str, frame.columns[:20]))
         raise DataError(
             f"{source}: target column '{cfg.target}' not found "
             f"(data.target in params.yaml); columns are: {columns}"
+        )
+    if cfg.target in cfg.drop:
+        raise DataError(
+            f"{source}: the target column '{cfg.target}' is also in data.drop; "
+            "remove it from data.drop in params.yaml"
         )
     missing = [c for c in cfg.drop if c not in frame.columns]
     if missing:
@@ -88,24 +152,43 @@ def validate(frame: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
             f"{source}: target column '{cfg.target}' has no values; "
             "fill it in or point data.target at another column"
         )
-    frame = frame[target.notna()].reset_index(drop=True)
-    if len(frame.columns) < 2:
+    features = frame.drop(columns=cfg.target)
+    if features.columns.empty:
         raise DataError(
             f"{source}: no feature columns left besides '{cfg.target}'; "
             "check data.drop in params.yaml"
         )
-    current().check_target(frame[cfg.target], cfg.target, str(source))
-    return frame
+    labelled = int(target.notna().sum())
+    if labelled < MIN_ROWS:
+        raise DataError(
+            f"{source}: only {labelled} row has a value in '{cfg.target}'; too few "
+            "rows to train and test a model, add rows"
+        )
+    empty = [str(c) for c in features.columns if features[c].isna().all()]
+    if empty:
+        raise DataError(
+            f"{source}: feature columns {empty} have no values; fill them in or "
+            "add them to data.drop in params.yaml"
+        )
+    features = conform(features, detect_kinds(features, str(source)), str(source))
+    target = current().conform_target(target, source)
+    frame = features.assign(**{cfg.target: target})
+    return frame[target.notna()].reset_index(drop=True)
 
 
-def split(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split(
+    frame: pd.DataFrame, cfg: DataConfig, min_test_rows: int = 1
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Hold out `test_size` of the rows, as the task draws them (tasks/)."""
     test = current().hold_out(frame, cfg.target, cfg.test_size, cfg.seed)
     train = frame.drop(index=test.index)
-    if test.empty or train.empty:
+    if len(test) < min_test_rows or train.empty:
+        needed = math.ceil(min_test_rows / cfg.test_size)
         raise DataError(
-            f"{cfg.path}: {len(frame)} rows are too few to hold out "
-            f"data.test_size={cfg.test_size}; add rows or change data.test_size"
+            f"{cfg.path}: {len(frame)} rows leave {len(test)} for testing at "
+            f"data.test_size={cfg.test_size}, fewer than evaluate.min_test_rows="
+            f"{min_test_rows} needed to judge a model; add rows (about {needed}) "
+            "or raise data.test_size"
         )
     return train.reset_index(drop=True), test.sort_index().reset_index(drop=True)
 
@@ -114,7 +197,7 @@ def prepare(cfg: Config, root: Path) -> Prepared:
     """Run the prepare stage under `root`: read, validate, split, write."""
     source = root / cfg.data.path
     frame = validate(read_table(source), cfg.data)
-    train, test = split(frame, cfg.data)
+    train, test = split(frame, cfg.data, cfg.evaluate.min_test_rows)
     summary = DataSummary(
         path=cfg.data.path.as_posix(),
         md5=file_md5(source),

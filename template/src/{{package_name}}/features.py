@@ -1,47 +1,239 @@
-"""Feature engineering: raw columns -> model inputs, as one sklearn transformer.
+"""Feature columns: what they may hold, and how they become model inputs.
 
-The transformer is saved inside the model pipeline, so training, batch prediction
-and serving apply exactly the same steps: impute, scale numbers, one-hot encode
-everything else.
+Every feature column has one kind, decided once on the training rows:
+
+- "number": numbers and booleans (True/False become 1/0); finite, at most
+  MAX_MAGNITUDE in size;
+- "datetime": Parquet timestamps, or CSV text in ISO 8601 (2024-05-31,
+  2024-05-31T14:00:00+02:00); expanded inside the model to numeric parts
+  (days since 1970, year, month, day, weekday, hour), read as UTC;
+- "string": everything else, one-hot encoded.
+
+`conform` checks a frame against those kinds and stops at the first column that
+does not fit, naming its rows; prepare (training rows) and batch predict (new rows)
+both call it. The transformer below is saved inside the model pipeline, so
+training, batch prediction and serving apply exactly the same steps.
 """
 
+import re
+from typing import Any
+
+import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from .config import FeaturesConfig
+from .errors import DataError
+
+NUMBER, DATETIME, STRING = "number", "datetime", "string"
+MAX_MAGNITUDE = 1e15
+"""Largest absolute value a number may have (tree models compute in float32)."""
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATETIME_PARTS = ("days", "year", "month", "day", "weekday", "hour")
+SHOWN = 5
+"""How many offending rows an error message lists."""
+# The ColumnTransformer's part for each kind, by name (see build_preprocessor).
+PARTS = {"numeric": NUMBER, "datetime": DATETIME, "categorical": STRING}
 
 
-def split_columns(features: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Numeric columns and categorical (every other) columns, in file order."""
-    numeric = [
-        str(c)
-        for c in features.columns
-        if pd.api.types.is_numeric_dtype(features[c])
-        and not pd.api.types.is_bool_dtype(features[c])
-    ]
-    categorical = [str(c) for c in features.columns if str(c) not in numeric]
-    return numeric, categorical
+def rows_text(bad: "pd.Series[bool]", values: pd.Series) -> str:
+    """The first few rows (1 = first data row) where `bad` holds, and their values:
+    "rows 3, 8 ('x', inf)".
+    """
+    positions = np.flatnonzero(bad.to_numpy())
+    shown = ", ".join(str(p + 1) for p in positions[:SHOWN])
+    examples = ", ".join(_shown(values.iloc[p]) for p in positions[:SHOWN])
+    more = f" and {len(positions) - SHOWN} more" if len(positions) > SHOWN else ""
+    noun = "row" if len(positions) == 1 else "rows"
+    return f"{noun} {shown}{more} ({examples})"
 
 
-def column_kinds(features: pd.DataFrame) -> dict[str, str]:
-    """Each column's kind as the model expects it: "number" or "string"."""
-    numeric, _ = split_columns(features)
-    return {str(c): "number" if str(c) in numeric else "string" for c in features}
+def _shown(value: Any) -> str:
+    text = repr(value.item() if isinstance(value, np.generic) else value)
+    return text if len(text) <= 30 else text[:27] + "..."
 
 
-def build_preprocessor(
-    features: pd.DataFrame, cfg: FeaturesConfig
-) -> ColumnTransformer:
-    """A transformer fitted later on the training features."""
-    numeric, categorical = split_columns(features)
-    numeric_steps: list[tuple[str, object]] = [
-        ("impute", SimpleImputer(strategy=cfg.numeric_imputer)),
-    ]
-    if cfg.scale:
-        numeric_steps.append(("scale", StandardScaler()))
+def _nested(values: pd.Series) -> "pd.Series[bool]":
+    return values.map(lambda v: isinstance(v, list | tuple | dict | np.ndarray))
+
+
+def missing(value: Any) -> bool:
+    """Whether one cell is empty (None, NaN, NaT)."""
+    return value is None or bool(pd.isna(value))
+
+
+def as_text(value: object) -> object:
+    """One cell as text; an empty cell stays NaN."""
+    return np.nan if missing(value) else str(value)
+
+
+def is_boolean(values: pd.Series) -> bool:
+    """True/False values (with or without holes)."""
+    if pd.api.types.is_bool_dtype(values):
+        return True
+    if not pd.api.types.is_object_dtype(values):
+        return False
+    present = values.dropna()
+    return len(present) > 0 and bool(
+        present.map(lambda v: isinstance(v, bool | np.bool_)).all()
+    )
+
+
+def as_numbers(values: pd.Series) -> "pd.Series[float]":
+    """Numbers as float64; booleans as 1.0/0.0; anything else as NaN."""
+    if is_boolean(values):
+        return values.map(lambda v: np.nan if missing(v) else float(v)).astype(float)
+    return pd.to_numeric(values, errors="coerce").astype(float)
+
+
+def as_datetimes(values: Any) -> pd.Series:
+    """ISO 8601 text or timestamps as UTC timestamps (naive ones read as UTC)."""
+    return pd.to_datetime(
+        pd.Series(values), utc=True, format="ISO8601", errors="coerce"
+    )
+
+
+def detect_kinds(frame: pd.DataFrame, where: str) -> dict[str, str]:
+    """The kind of each feature column of the training rows (see the module doc)."""
+    kinds: dict[str, str] = {}
+    for column in frame.columns:
+        values = frame[column]
+        name = str(column)
+        _check_nested(values, name, where)
+        if is_boolean(values) or pd.api.types.is_numeric_dtype(values):
+            kinds[name] = NUMBER
+        elif pd.api.types.is_datetime64_any_dtype(values) or _iso_dates(values):
+            kinds[name] = DATETIME
+        else:
+            _check_mostly_numbers(values, name, where)
+            kinds[name] = STRING
+    return kinds
+
+
+def _iso_dates(values: pd.Series) -> bool:
+    present = values.dropna()
+    if present.empty or not pd.api.types.is_string_dtype(values):
+        return False
+    if not present.map(lambda v: isinstance(v, str)).all():
+        return False
+    return bool(present.astype(str).str.match(ISO_DATE.pattern).all())
+
+
+def _check_nested(values: pd.Series, name: str, where: str) -> None:
+    if pd.api.types.is_object_dtype(values):
+        nested = _nested(values)
+        if nested.any():
+            raise DataError(
+                f"{where}: column '{name}' holds lists or structs in "
+                f"{rows_text(nested, values)}; flatten it into plain columns "
+                "or drop it (data.drop in params.yaml)"
+            )
+
+
+def _check_mostly_numbers(values: pd.Series, name: str, where: str) -> None:
+    """A text column that is numbers but for a few cells: a typo, not a category."""
+    present = values.notna()
+    numbers = pd.to_numeric(values, errors="coerce")
+    text = present & numbers.isna()
+    if text.sum() > 0 and text.sum() * 100 <= present.sum():
+        raise DataError(
+            f"{where}: column '{name}' holds numbers except in "
+            f"{rows_text(text, values)}; fix or empty those cells "
+            "(empty cells are imputed)"
+        )
+
+
+def conform(frame: pd.DataFrame, kinds: dict[str, str], where: str) -> pd.DataFrame:
+    """The feature columns of `frame` as their kinds say; stop at a value that
+    does not fit, naming the column and its first rows (1 = first data row).
+    """
+    columns: dict[str, Any] = {}
+    for name, kind in kinds.items():
+        values = frame[name]
+        _check_nested(values, name, where)
+        present = values.notna()
+        if kind == NUMBER:
+            numbers = as_numbers(values)
+            text = present & numbers.isna()
+            if text.any():
+                raise DataError(
+                    f"{where}: column '{name}' must hold numbers; fix or empty "
+                    f"{rows_text(text, values)}"
+                )
+            huge = ~(numbers.abs() <= MAX_MAGNITUDE) & numbers.notna()
+            if huge.any():
+                raise DataError(
+                    f"{where}: column '{name}' holds infinite or huge values "
+                    f"(above {MAX_MAGNITUDE:g} in size) in {rows_text(huge, values)}; "
+                    "use finite numbers or empty those cells"
+                )
+            columns[name] = numbers
+        elif kind == DATETIME:
+            stamps = as_datetimes(values)
+            stamps.index = values.index
+            text = present & stamps.isna()
+            if text.any():
+                raise DataError(
+                    f"{where}: column '{name}' must hold ISO 8601 dates such as "
+                    "2024-05-31 or 2024-05-31T14:00:00; fix or empty "
+                    f"{rows_text(text, values)}"
+                )
+            columns[name] = stamps
+        else:
+            columns[name] = values.astype(object).map(as_text)
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def served_kinds(kinds: dict[str, str]) -> dict[str, str]:
+    """Kinds as requests send them: numbers, or strings (dates as ISO 8601 text)."""
+    return {name: NUMBER if kind == NUMBER else STRING for name, kind in kinds.items()}
+
+
+def model_kinds(model: Pipeline) -> dict[str, str]:
+    """Each input column's kind, read from a fitted model pipeline."""
+    transformer = model.named_steps["features"]
+    kinds: dict[str, str] = {}
+    for part, _, columns in transformer.transformers_:
+        if part in PARTS:
+            kinds.update({str(c): PARTS[part] for c in columns})
+    return {str(c): kinds.get(str(c), STRING) for c in model.feature_names_in_}
+
+
+def datetime_parts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numeric parts of each datetime column: days since 1970, year, ..., hour."""
+    parts: dict[str, Any] = {}
+    for column in frame.columns:
+        stamps = as_datetimes(frame[column].to_numpy())
+        epoch = pd.Timestamp(0, tz="UTC")
+        parts[f"{column}_days"] = (stamps - epoch) / pd.Timedelta(days=1)
+        parts[f"{column}_year"] = stamps.dt.year
+        parts[f"{column}_month"] = stamps.dt.month
+        parts[f"{column}_day"] = stamps.dt.day
+        parts[f"{column}_weekday"] = stamps.dt.day_of_week
+        parts[f"{column}_hour"] = stamps.dt.hour
+    return pd.DataFrame(parts).astype(float)
+
+
+def datetime_part_names(_: Any, columns: Any) -> list[str]:
+    """The names datetime_parts gives its output columns."""
+    return [f"{column}_{part}" for column in columns for part in DATETIME_PARTS]
+
+
+def build_preprocessor(kinds: dict[str, str], cfg: FeaturesConfig) -> ColumnTransformer:
+    """A transformer for columns of these kinds, fitted later on conformed rows."""
+    numeric = [c for c, k in kinds.items() if k == NUMBER]
+    dates = [c for c, k in kinds.items() if k == DATETIME]
+    categorical = [c for c, k in kinds.items() if k == STRING]
+
+    def numbers(*first: tuple[str, object]) -> Pipeline:
+        steps = [*first, ("impute", SimpleImputer(strategy=cfg.numeric_imputer))]
+        if cfg.scale:
+            steps.append(("scale", StandardScaler()))
+        return Pipeline(steps)
+
     categorical_steps: list[tuple[str, object]] = [
         ("impute", SimpleImputer(strategy="most_frequent")),
         (
@@ -53,9 +245,11 @@ def build_preprocessor(
             ),
         ),
     ]
+    parts = FunctionTransformer(datetime_parts, feature_names_out=datetime_part_names)
     return ColumnTransformer(
         [
-            ("numeric", Pipeline(numeric_steps), numeric),
+            ("numeric", numbers(), numeric),
+            ("datetime", numbers(("parts", parts)), dates),
             ("categorical", Pipeline(categorical_steps), categorical),
         ],
     )

@@ -41,5 +41,14 @@ def load_model(source: str, root: Path | None = None) -> Pipeline:
     path = local_path(source, root)
     if not path.is_file():
         raise DataError(f"{path}: model not found; run `dvc repro` to train it")
-    model = joblib.load(path)
+    not_a_model = (
+        f"{path}: not a model file; pass the models/model.joblib that "
+        "`train` writes, or an MLflow URI such as models:/NAME@champion"
+    )
+    try:
+        model = joblib.load(path)
+    except Exception as exc:  # a file of another kind fails in any of many ways
+        raise DataError(not_a_model) from exc
+    if not isinstance(model, Pipeline) or "features" not in model.named_steps:
+        raise DataError(not_a_model)
     return model

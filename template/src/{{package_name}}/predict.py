@@ -1,17 +1,26 @@
-"""Batch scoring: add predictions to a CSV or Parquet file of feature rows."""
+"""Batch scoring: add predictions to a CSV or Parquet file of feature rows.
+
+The input's feature columns are checked against the kinds the model was trained
+on (features.conform) before the model sees them; other columns are kept as they
+are. The output is the input plus `prediction` (and `probability_<class>` for a
+classifier); an input that already has one of those columns is refused rather
+than overwritten.
+"""
 
 from pathlib import Path
 
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from .data import read_table
+from .data import read_table, shown
 from .errors import DataError
+from .features import conform, model_kinds
 from .files import atomic_path
 from .loading import load_model
 from .tasks import current
 
 WRITERS = (".csv", ".parquet", ".pq")
+PREDICTION = "prediction"
 
 
 def expected_columns(model: Pipeline) -> list[str]:
@@ -19,28 +28,50 @@ def expected_columns(model: Pipeline) -> list[str]:
     return [str(c) for c in model.feature_names_in_]
 
 
-def predict_frame(model: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
+def output_columns(model: Pipeline) -> list[str]:
+    """The columns predict adds to its input."""
+    labels = current().classes(model) or []
+    return [PREDICTION, *(f"probability_{label}" for label in labels)]
+
+
+def predict_frame(
+    model: Pipeline, frame: pd.DataFrame, where: str = "input"
+) -> pd.DataFrame:
     """`frame` with a `prediction` column (and class probabilities, if any)."""
     columns = expected_columns(model)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(
-            f"input lacks the feature columns {missing}; the model needs {columns}"
+            f"{where}: lacks the feature columns {missing}; the model needs {columns}"
         )
-    features = frame[columns]
+    taken = [c for c in output_columns(model) if c in frame.columns]
+    if taken:
+        raise DataError(
+            f"{where}: has columns {taken} that predict writes; "
+            "rename or drop them in the input"
+        )
+    features = conform(frame, model_kinds(model), where)
     result = frame.copy()
-    result["prediction"] = model.predict(features)
+    result[PREDICTION] = model.predict(features)
     for column, values in current().probabilities(model, features).items():
         result[column] = values
     return result
 
 
-def predict_file(source: Path, output: Path, model_source: str) -> int:
+def predict_file(
+    source: Path, output: Path, model_source: str, *, overwrite: bool = False
+) -> int:
     """Score `source` into `output`; return the number of rows written."""
     if output.suffix.lower() not in WRITERS:
         raise DataError(f"{output}: unknown output type; use .csv or .parquet")
+    if output.resolve() == source.resolve() and not overwrite:
+        raise DataError(
+            f"{output}: --output is the --input file; choose another --output, or "
+            "pass --overwrite to replace the input with the scored rows"
+        )
     model = load_model(model_source)
-    result = predict_frame(model, read_table(source, setting="--input"))
+    frame = read_table(source, setting="--input")
+    result = predict_frame(model, frame, str(shown(source)))
     with atomic_path(output) as tmp:
         if output.suffix.lower() == ".csv":
             result.to_csv(tmp, index=False)

@@ -13,7 +13,13 @@ from sklearn.pipeline import Pipeline
 from . import TASK, paths
 from .artifacts import Schema
 from .config import Config, ModelConfig
-from .features import build_preprocessor, column_kinds
+from .features import (
+    build_preprocessor,
+    conform,
+    detect_kinds,
+    model_kinds,
+    served_kinds,
+)
 from .files import atomic_path
 from .tasks import current
 
@@ -25,10 +31,13 @@ def make_estimator(cfg: ModelConfig, seed: int) -> object:
 
 def fit(train: pd.DataFrame, cfg: Config) -> Pipeline:
     """Fit preprocessing and estimator on the training rows."""
+    where = str(paths.TRAIN)
     features = train.drop(columns=cfg.data.target)
+    kinds = detect_kinds(features, where)
+    features = conform(features, kinds, where)
     pipeline = Pipeline(
         [
-            ("features", build_preprocessor(features, cfg.features)),
+            ("features", build_preprocessor(kinds, cfg.features)),
             ("model", make_estimator(cfg.model, cfg.data.seed)),
         ]
     )
@@ -36,13 +45,16 @@ def fit(train: pd.DataFrame, cfg: Config) -> Pipeline:
     return pipeline
 
 
-def schema(train: pd.DataFrame, pipeline: Pipeline, cfg: Config) -> Schema:
-    """What the model expects and returns: used by predict, serving and the card."""
-    features = train.drop(columns=cfg.data.target)
+def schema(pipeline: Pipeline, cfg: Config) -> Schema:
+    """What the model expects and returns: used by serving and the card.
+
+    Feature kinds are "number" or "string"; datetime features are sent as ISO 8601
+    strings and expanded inside the model, as in batch predict.
+    """
     return Schema(
         task=TASK,
         target=cfg.data.target,
-        features=column_kinds(features),
+        features=served_kinds(model_kinds(pipeline)),
         classes=current().classes(pipeline),
     )
 
@@ -53,5 +65,5 @@ def train(cfg: Config, root: Path) -> Pipeline:
     pipeline = fit(data, cfg)
     with atomic_path(root / paths.MODEL) as tmp:
         joblib.dump(pipeline, tmp)
-    schema(data, pipeline, cfg).write(root / paths.SCHEMA)
+    schema(pipeline, cfg).write(root / paths.SCHEMA)
     return pipeline

@@ -44,8 +44,9 @@ class Task:
     families: tuple[Family, ...]
     """The model families (`model.type`), first one the default."""
     load_demo: Callable[[], pd.DataFrame]
-    check_target: Callable[[pd.Series, str, str], None]
-    """(target column, its name, the data file as shown) -> raise DataError."""
+    conform_target: Callable[[pd.Series, Path], pd.Series]
+    """(target column, data file) -> the column as the task needs it, or DataError.
+    Rows without a value stay missing."""
     hold_out: Callable[[pd.DataFrame, str, float, int], pd.DataFrame]
     """(rows, target, test_size, seed) -> the held-out test rows."""
     compute_metrics: Callable[[Pipeline, pd.DataFrame, pd.Series], dict[str, float]]
