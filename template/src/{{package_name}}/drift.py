@@ -9,7 +9,9 @@ kind, both from the profile in models/reference.json:
   chi-squared test of the two tables of counts.
 
 A column drifts when its PSI reaches monitor.psi AND its test has a p-value below
-monitor.p_value: the test alone flags tiny shifts in a large batch, PSI alone
+monitor.p_value divided by the number of columns tested (Bonferroni: on rows drawn
+like the training rows, the chance that any column is flagged stays below
+monitor.p_value). The test alone flags tiny shifts in a large batch, PSI alone
 flags noise in a small one. Its missing share drifts when it moves by more than
 monitor.missing_share. The model's predictions are compared the same way.
 TESTS is the table of tests by kind: a new kind of column is one entry.
@@ -105,9 +107,11 @@ TESTS: dict[str, tuple[str, Test]] = {
 
 
 def compare(
-    values: pd.Series, profile: ColumnProfile, cfg: MonitorConfig
+    values: pd.Series, profile: ColumnProfile, cfg: MonitorConfig, tests: int = 1
 ) -> ColumnDrift:
-    """The drift figures of one column of the batch (conformed values)."""
+    """The drift figures of one column of the batch (conformed values), one of
+    `tests` columns tested together.
+    """
     rows = len(values)
     missing_share = float(values.isna().mean()) if rows else 0.0
     present = as_values(values, profile.kind)
@@ -121,7 +125,7 @@ def compare(
         index is not None
         and p_value is not None
         and index >= cfg.psi
-        and p_value < cfg.p_value
+        and p_value < cfg.p_value / tests
     )
     missing_drifted = abs(missing_share - profile.missing_share) > cfg.missing_share
     return ColumnDrift(

@@ -127,13 +127,14 @@ def monitor(
         predictions = frame[PREDICTION]
     else:
         predictions = pd.Series(model.predict(features))
+    tests = len(reference.columns) + 1
     result = Monitoring(
         rows=len(frame),
         columns={
-            name: compare(features[name], profile, cfg)
+            name: compare(features[name], profile, cfg, tests)
             for name, profile in reference.columns.items()
         },
-        prediction=compare(predictions, reference.prediction, cfg),
+        prediction=compare(predictions, reference.prediction, cfg, tests),
         findings=check(features, reference, cfg),
         model_version=model_version(model_source, root),
         files=[output / "drift.json", output / "drift.md", output / "drift.png"],
@@ -161,8 +162,9 @@ def markdown(result: Monitoring, where: str, cfg: MonitorConfig) -> str:
         f"{result.rows} rows against the training profile of model "
         f"`{result.model_version}`. {verdict}",
         "",
-        f"A column drifts when PSI >= {cfg.psi:g} and p < {cfg.p_value:g}; its "
-        f"missing share when it moves by more than {cfg.missing_share:g}.",
+        f"A column drifts when PSI >= {cfg.psi:g} and p < {cfg.p_value:g} / "
+        f"{len(result.columns) + 1} (the columns tested); its missing share when it "
+        f"moves by more than {cfg.missing_share:g}.",
         "",
         "| column | test | PSI | p-value | missing (training) | flagged |",
         "|---|---|---|---|---|---|",
