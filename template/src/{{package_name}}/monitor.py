@@ -145,6 +145,11 @@ def monitor(
     return result
 
 
+def percent(share: float) -> str:
+    """A share as a percentage: 0.125 -> "12.5%"."""
+    return f"{100 * share:.1f}%"
+
+
 def _number(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3g}"
 
@@ -174,7 +179,7 @@ def markdown(result: Monitoring, where: str, cfg: MonitorConfig) -> str:
         flag += (" missing" if flag else "missing") if d.missing_drifted else ""
         lines.append(
             f"| {name} | {d.test} | {_number(d.psi)} | {_number(d.p_value)} | "
-            f"{d.missing_share:.1%} ({d.reference_missing_share:.1%}) | {flag} |"
+            f"{percent(d.missing_share)} ({percent(d.reference_missing_share)}) | {flag} |"
         )
     lines += [
         "",
