@@ -177,9 +177,10 @@ def markdown(result: Monitoring, where: str, cfg: MonitorConfig) -> str:
     for name, d in [*result.columns.items(), (PREDICTION, result.prediction)]:
         flag = "drift" if d.drifted else ""
         flag += (" missing" if flag else "missing") if d.missing_drifted else ""
+        missing = f"{percent(d.missing_share)} ({percent(d.reference_missing_share)})"
         lines.append(
             f"| {name} | {d.test} | {_number(d.psi)} | {_number(d.p_value)} | "
-            f"{percent(d.missing_share)} ({percent(d.reference_missing_share)}) | {flag} |"
+            f"{missing} | {flag} |"
         )
     lines += [
         "",
