@@ -20,8 +20,8 @@ import pandas as pd
 
 from .config import MonitorConfig
 from .errors import DataError
-from .features import STRING
-from .reference import Reference, as_values
+from .features import DATETIME, STRING
+from .reference import Reference
 
 KINDS = ("out_of_range", "unseen_category", "missing_share")
 
@@ -56,6 +56,25 @@ class Findings:
         return f"{self.total} soft {noun}: " + ", ".join(parts)
 
 
+SMALL = 1000
+"""Up to this many rows, unseen categories are looked up one by one (faster)."""
+
+
+def numbers_of(values: pd.Series, kind: str) -> np.ndarray:
+    """Conformed numbers or dates as floats (dates as days since 1970); NaN if empty."""
+    if kind == DATETIME:
+        days = (values - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)
+        return np.asarray(days, dtype=float)
+    return np.asarray(values, dtype=float)
+
+
+def unseen(cells: np.ndarray, known: dict[str, float]) -> int:
+    """How many of the present `cells` are not among the `known` categories."""
+    if len(cells) <= SMALL:
+        return sum(1 for cell in cells if str(cell) not in known)
+    return int((~pd.Series(cells).astype(str).isin(list(known))).sum())
+
+
 def check(frame: pd.DataFrame, reference: Reference, cfg: MonitorConfig) -> Findings:
     """The soft findings of conformed feature rows against the training profile."""
     findings = Findings()
@@ -63,19 +82,22 @@ def check(frame: pd.DataFrame, reference: Reference, cfg: MonitorConfig) -> Find
     for name, column in reference.columns.items():
         if name not in frame.columns or rows == 0:
             continue
-        values = frame[name]
-        missing = int(values.isna().sum())
+        if column.kind == STRING:
+            cells = frame[name].to_numpy(dtype=object)
+            empty = pd.isna(cells)
+            if column.categories is not None and column.complete:
+                count = unseen(cells[~empty], column.categories)
+                findings.add(name, "unseen_category", count)
+        else:
+            numbers = numbers_of(frame[name], column.kind)
+            empty = np.isnan(numbers)
+            if column.minimum is not None and column.maximum is not None:
+                with np.errstate(invalid="ignore"):
+                    outside = (numbers < column.minimum) | (numbers > column.maximum)
+                findings.add(name, "out_of_range", int(np.count_nonzero(outside)))
+        missing = int(np.count_nonzero(empty))
         if missing / rows > column.missing_share + cfg.missing_share:
             findings.add(name, "missing_share", missing)
-        present = as_values(values, column.kind)
-        if column.kind == STRING:
-            if column.categories is not None and column.complete:
-                known = set(column.categories)
-                findings.add(name, "unseen_category", int((~present.isin(known)).sum()))
-        elif column.minimum is not None and column.maximum is not None:
-            numbers = present.to_numpy(dtype=float)
-            outside = (numbers < column.minimum) | (numbers > column.maximum)
-            findings.add(name, "out_of_range", int(np.count_nonzero(outside)))
     return findings
 
 
