@@ -117,7 +117,7 @@ def uv_binaries(cache: Path) -> Path:
     wheels = cache / "wheels"
     subprocess.run(
         [
-            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+            "uv", "tool", "run", "--from", "pip", "pip", "download", "--quiet", "--no-deps",
             "--only-binary", ":all:", "--dest", str(wheels), f"uv=={UV_VERSION}",
         ],
         check=True,
