@@ -5,8 +5,10 @@ with a DVC remote `dvc push`. CI then starts from a fresh `git clone`: no DVC ca
 and no models/. For every ci_provider x mlflow_tracking x dvc_remote (none, s3 on
 moto) the image job's own steps run here, up to the build, and must leave the
 user's exact models/ and reports/metrics.json in the clone. The ci_provider pair
-shares one user project: the GitLab variant is the same commit with the GitLab
-render's CI file in place of .github/ (asserted: nothing else the job reads differs).
+shares one pipeline run: the GitLab variant is a branch holding every file of the
+GitLab render that differs from the GitHub one (CI file, dev tools, lock), with the
+same committed results (asserted: src/, dvc.yaml, params.yaml and the Dockerfile
+are the same in both renders).
 
 Two variants then build and run for real with buildah (tests/images.py has the
 stand-in base images): the serving image (GitHub's job, the build that
@@ -54,9 +56,8 @@ S3_SECRETS = NO_SECRETS | {
     "secrets.AWS_ACCESS_KEY_ID": servers.S3_KEY_ID,
     "secrets.AWS_SECRET_ACCESS_KEY": servers.S3_SECRET,
 }
-# What may differ between the GitHub and the GitLab render (none of it is read by
-# the image job, the pipeline or the Dockerfile).
-PROVIDER_FILES = {".copier-answers.yml", "README.md", ".gitlab-ci.yml", ".pre-commit-config.yaml"}
+# The pipeline and the image: must be the same in the GitHub and the GitLab render.
+SHARED = ("src/", "dvc.yaml", "params.yaml", "Dockerfile", ".dockerignore", "cards/", ".dvc/")
 # The GitLab predefined variables the image jobs read.
 PREDEFINED = {"CI": "true", "GITLAB_CI": "true", "CI_DEFAULT_BRANCH": "main"}
 
@@ -168,12 +169,15 @@ def add_gitlab_branch(project: Project, tmp_path: Path) -> None:
             or (other / p.relative_to(root)).read_bytes() != p.read_bytes()
         )
     }
-    github_files = {name for name in differ if name.startswith(".github/")}
-    assert differ - github_files <= PROVIDER_FILES, differ
+    assert not [name for name in differ if name.startswith(SHARED)], differ
     project.git("switch", "-qc", "on-gitlab")
     project.git("rm", "-rq", ".github")
-    shutil.copyfile(gitlab / ".gitlab-ci.yml", project.path / ".gitlab-ci.yml")
-    project.git("add", ".gitlab-ci.yml")
+    for name in differ:
+        if (gitlab / name).is_file():
+            (project.path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(gitlab / name, project.path / name)
+    project.uv("lock", "--quiet")  # the GitLab render's dev tools differ
+    project.git("add", "-A")
     project.git("commit", "-qm", "CI on GitLab")
     project.git("switch", "-q", "main")
 
@@ -257,9 +261,10 @@ def test_image_job_gets_the_committed_model_from_a_fresh_clone(
     assert_model_matches(github, user, pulled)
 
     gitlab = fresh_clone(user, "on-gitlab", tmp_path / "gitlab-clone")
-    config = gitlab.read_yaml(".gitlab-ci.yml")
-    assert config["image:build"]["needs"] == [{"job": "image:model", "artifacts": True}]
-    assert config["image:model"]["artifacts"]["paths"] == ["models/"]
+    jobs = dict(gitlab_jobs(gitlab.read_yaml(".gitlab-ci.yml")))
+    for name in ("image:build", "image:publish"):
+        assert jobs[name]["needs"] == [{"job": "image:model", "artifacts": True}]
+    assert jobs["image:model"]["artifacts"]["paths"] == ["models/"]
     credentials = (
         {"AWS_ACCESS_KEY_ID": servers.S3_KEY_ID, "AWS_SECRET_ACCESS_KEY": servers.S3_SECRET}
         if pulled
