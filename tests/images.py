@@ -7,9 +7,12 @@ chroot`. The generated Dockerfiles start `FROM python:X.Y-slim` and copy uv out 
 those names, from Debian packages and PyPI's `uv` wheel, once per machine:
 
 - python:3.11-slim: `debootstrap --variant=minbase` bookworm with python3,
-  python3-venv, python-is-python3 and ca-certificates. The machine's CA bundle is
-  copied in and UV_NATIVE_TLS / PIP_CERT point at it, so uv and pip inside a build
-  reach PyPI the way the machine does (the generated Dockerfile is unchanged).
+  python3-venv, python-is-python3 and ca-certificates. As in the official image,
+  `pip` is in /usr/local/bin (installed from Debian's own pip wheel) and pip may
+  install into the system Python (no EXTERNALLY-MANAGED marker). The machine's CA
+  bundle is copied in and UV_NATIVE_TLS / PIP_CERT point at it, so uv and pip
+  inside a build reach PyPI the way the machine does (the generated Dockerfile is
+  unchanged).
 - ghcr.io/astral-sh/uv:VERSION: only /uv and /uvx, from the `uv` wheel on PyPI.
 
 The Debian root file system and the wheel are cached in CACHE (outside the
@@ -36,6 +39,9 @@ UV_IMAGE = f"ghcr.io/astral-sh/uv:{UV_VERSION}"
 SUITE = "bookworm"
 PACKAGES = "python3,python3-venv,python-is-python3,ca-certificates"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+REVISION = "2"
+"""Bumped when the recipe changes: an image with another revision label is rebuilt."""
+LABEL = "org.copier-mlops.stand-in"
 
 
 def cache_dir() -> Path:
@@ -69,8 +75,12 @@ def buildah(*args: str, check: bool = True, timeout: float = 1200) -> subprocess
     return result
 
 
-def image_exists(name: str) -> bool:
-    return buildah("inspect", "--type", "image", name, check=False).returncode == 0
+def image_current(name: str) -> bool:
+    """The image exists and was built by this revision of the recipe."""
+    found = buildah(
+        "inspect", "--type", "image", "--format", "{{.OCIv1.Config.Labels}}", name, check=False
+    )
+    return found.returncode == 0 and f"{LABEL}:{REVISION}" in found.stdout
 
 
 @contextmanager
@@ -144,7 +154,14 @@ def build_python_image(cache: Path) -> None:
         mount = buildah("mount", container).stdout.strip()
         subprocess.run(["tar", "-C", mount, "-xf", str(tarball)], check=True)
         shutil.copyfile(CA_BUNDLE, Path(mount) / str(CA_BUNDLE).lstrip("/"))
+        for marker in Path(mount).glob("usr/lib/python3*/EXTERNALLY-MANAGED"):
+            marker.unlink()
         buildah("umount", container)
+        buildah(
+            "run", "--isolation", "chroot", container, "--", "sh", "-c",
+            "set -- /usr/share/python-wheels/pip-*.whl && python3 \"$1/pip\" install --quiet --no-index "
+            "--find-links /usr/share/python-wheels pip && pip --version",
+        )
         buildah(
             "config",
             "--env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -155,6 +172,7 @@ def build_python_image(cache: Path) -> None:
             "--env", f"REQUESTS_CA_BUNDLE={CA_BUNDLE}",
             "--cmd", "python3",
             "--label", "org.opencontainers.image.description=stand-in for the official python slim image",
+            "--label", f"{LABEL}={REVISION}",
             container,
         )
         buildah("commit", "--quiet", container, PYTHON_IMAGE)
@@ -167,7 +185,7 @@ def build_uv_image(cache: Path) -> None:
     container = buildah("from", "scratch").stdout.strip()
     try:
         buildah("copy", container, str(binaries / "uv"), str(binaries / "uvx"), "/")
-        buildah("config", "--entrypoint", '["/uv"]', container)
+        buildah("config", "--entrypoint", '["/uv"]', "--label", f"{LABEL}={REVISION}", container)
         buildah("commit", "--quiet", container, UV_IMAGE)
     finally:
         buildah("rm", container, check=False)
@@ -177,10 +195,10 @@ def ensure_base_images() -> list[str]:
     """Build the stand-in images when missing; return their names."""
     cache = cache_dir()
     with locked(cache):
-        if not image_exists(PYTHON_IMAGE):
-            build_python_image(cache)
-        if not image_exists(UV_IMAGE):
-            build_uv_image(cache)
+        for name, build in ((PYTHON_IMAGE, build_python_image), (UV_IMAGE, build_uv_image)):
+            if not image_current(name):
+                buildah("rmi", "--force", name, check=False)  # an older revision
+                build(cache)
     return [PYTHON_IMAGE, UV_IMAGE]
 
 
