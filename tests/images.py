@@ -64,7 +64,9 @@ def missing_tools() -> str | None:
     return None
 
 
-def buildah(*args: str, check: bool = True, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
+def buildah(
+    *args: str, check: bool = True, timeout: float = 1200
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         ["buildah", *args], capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -127,8 +129,20 @@ def uv_binaries(cache: Path) -> Path:
     wheels = cache / "wheels"
     subprocess.run(
         [
-            "uv", "tool", "run", "--from", "pip", "pip", "download", "--quiet", "--no-deps",
-            "--only-binary", ":all:", "--dest", str(wheels), f"uv=={UV_VERSION}",
+            "uv",
+            "tool",
+            "run",
+            "--from",
+            "pip",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "--dest",
+            str(wheels),
+            f"uv=={UV_VERSION}",
         ],
         check=True,
         timeout=600,
@@ -158,21 +172,36 @@ def build_python_image(cache: Path) -> None:
             marker.unlink()
         buildah("umount", container)
         buildah(
-            "run", "--isolation", "chroot", container, "--", "sh", "-c",
-            "set -- /usr/share/python-wheels/pip-*.whl && python3 \"$1/pip\" install --quiet --no-index "
+            "run",
+            "--isolation",
+            "chroot",
+            container,
+            "--",
+            "sh",
+            "-c",
+            'set -- /usr/share/python-wheels/pip-*.whl && python3 "$1/pip" install --quiet --no-index '
             "--find-links /usr/share/python-wheels pip && pip --version",
         )
         buildah(
             "config",
-            "--env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "--env", "LANG=C.UTF-8",
-            "--env", "UV_NATIVE_TLS=1",
-            "--env", f"SSL_CERT_FILE={CA_BUNDLE}",
-            "--env", f"PIP_CERT={CA_BUNDLE}",
-            "--env", f"REQUESTS_CA_BUNDLE={CA_BUNDLE}",
-            "--cmd", "python3",
-            "--label", "org.opencontainers.image.description=stand-in for the official python slim image",
-            "--label", f"{LABEL}={REVISION}",
+            "--env",
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "--env",
+            "LANG=C.UTF-8",
+            "--env",
+            "UV_NATIVE_TLS=1",
+            "--env",
+            f"SSL_CERT_FILE={CA_BUNDLE}",
+            "--env",
+            f"PIP_CERT={CA_BUNDLE}",
+            "--env",
+            f"REQUESTS_CA_BUNDLE={CA_BUNDLE}",
+            "--cmd",
+            "python3",
+            "--label",
+            "org.opencontainers.image.description=stand-in for the official python slim image",
+            "--label",
+            f"{LABEL}={REVISION}",
             container,
         )
         buildah("commit", "--quiet", container, PYTHON_IMAGE)

@@ -27,7 +27,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,9 +109,35 @@ class Services:
         return self.request.getfixturevalue("mlflow_server")  # type: ignore[no-any-return]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def services(request: pytest.FixtureRequest) -> Services:
     return Services(request)
+
+
+@pytest.fixture(scope="module")
+def users(
+    tmp_path_factory: pytest.TempPathFactory, shared_venv: Path, request: pytest.FixtureRequest
+) -> Callable[..., Project]:
+    """User projects, made once per module: (tracking, remote, serving) -> Project."""
+    made: dict[tuple[str, str, bool], Project] = {}
+
+    def get(tracking: str, remote: str, serving: bool = True) -> Project:
+        key = (tracking, remote, serving)
+        if key not in made:
+            folder = tmp_path_factory.mktemp(f"user-{tracking}-{remote}-{serving}")
+            project = user_project(
+                folder / "project",
+                shared_venv,
+                Services(request),
+                tracking,
+                remote,
+                serving=serving,
+            )
+            add_gitlab_branch(project, folder)
+            made[key] = project
+        return made[key]
+
+    return get
 
 
 def md5(path: Path) -> str:
@@ -156,7 +182,9 @@ def user_project(
 
 def add_gitlab_branch(project: Project, tmp_path: Path) -> None:
     """Branch `on-gitlab`: the same project with the GitLab render's CI file."""
-    gitlab = render(tmp_path / "gitlab-render", **(project_answers(project) | {"ci_provider": "gitlab"}))
+    gitlab = render(
+        tmp_path / "gitlab-render", **(project_answers(project) | {"ci_provider": "gitlab"})
+    )
     github = render(tmp_path / "github-render", **project_answers(project))
     differ = {
         str(p.relative_to(root))
@@ -183,7 +211,15 @@ def add_gitlab_branch(project: Project, tmp_path: Path) -> None:
 
 
 def project_answers(project: Project) -> dict[str, Any]:
-    keep = {"mlflow_tracking", "mlflow_tracking_uri", "dvc_remote", "dvc_remote_url", "serving", "task", "docker"}
+    keep = {
+        "mlflow_tracking",
+        "mlflow_tracking_uri",
+        "dvc_remote",
+        "dvc_remote_url",
+        "serving",
+        "task",
+        "docker",
+    }
     return {k: v for k, v in project.answers.items() if k in keep} | {"ci_provider": "github"}
 
 
@@ -214,7 +250,9 @@ def run_github_image_job(clone: Project, secrets: dict[str, str]) -> list[str]:
     return host_only
 
 
-def gitlab_env(config: dict[str, Any], job: dict[str, Any], extra: dict[str, str]) -> dict[str, str]:
+def gitlab_env(
+    config: dict[str, Any], job: dict[str, Any], extra: dict[str, str]
+) -> dict[str, str]:
     variables = {k: str(v) for k, v in config["variables"].items()}
     variables.pop("UV_CACHE_DIR")  # the machine's uv cache plays the runner's cache
     return variables | {k: str(v) for k, v in job.get("variables", {}).items()} | PREDEFINED | extra
@@ -241,12 +279,14 @@ def assert_model_matches(clone: Project, user: Project, pulled: bool) -> None:
 COMBINATIONS = [(t, r) for t in ("local", "server") for r in ("none", "s3")]
 
 
-@pytest.mark.parametrize(("tracking", "remote"), COMBINATIONS, ids=[f"{t}-{r}" for t, r in COMBINATIONS])
+@pytest.mark.parametrize(
+    ("tracking", "remote"), COMBINATIONS, ids=[f"{t}-{r}" for t, r in COMBINATIONS]
+)
 def test_image_job_gets_the_committed_model_from_a_fresh_clone(
-    tmp_path: Path, shared_venv: Path, services: Services, tracking: str, remote: str
+    tmp_path: Path, users: Callable[..., Project], services: Services, tracking: str, remote: str
 ) -> None:
-    user = user_project(tmp_path / "user" / "project", shared_venv, services, tracking, remote)
-    add_gitlab_branch(user, tmp_path)
+    services.mlflow  # noqa: B018 - started now, it is ready when a server variant needs it
+    user = users(tracking, remote)
     pulled = remote != "none"
     secrets = S3_SECRETS if pulled else NO_SECRETS
 
@@ -275,15 +315,19 @@ def test_image_job_gets_the_committed_model_from_a_fresh_clone(
 
 
 def test_image_job_without_remote_credentials_fails_naming_the_remote(
-    tmp_path: Path, shared_venv: Path, services: Services
+    tmp_path: Path, users: Callable[..., Project]
 ) -> None:
-    user = user_project(tmp_path / "user" / "project", shared_venv, services, "local", "s3", serving=False)
+    user = users("local", "s3")
     clone = fresh_clone(user, "main", tmp_path / "clone")
     workflow = clone.read_yaml(".github/workflows/docker.yml")
     (step,) = [s for s in github_steps(workflow, NO_SECRETS) if s.job == "build" and s.run]
     result = subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step.run],
-        cwd=clone.path, env=clone.env | step.env, capture_output=True, text=True, check=False,
+        cwd=clone.path,
+        env=clone.env | step.env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode != 0
     assert "storage" in result.stderr or DVC_BUCKET in result.stderr, result.stderr
@@ -305,7 +349,17 @@ def base_images() -> list[str]:
 def built(tag: str, context: Path, *extra: str) -> Iterator[dict[str, Any]]:
     """`buildah bud` the folder; yield the image's config; remove the image after."""
     try:
-        images.buildah("bud", "--isolation", "chroot", "--pull=never", "--quiet", "-t", tag, *extra, str(context))
+        images.buildah(
+            "bud",
+            "--isolation",
+            "chroot",
+            "--pull=never",
+            "--quiet",
+            "-t",
+            tag,
+            *extra,
+            str(context),
+        )
         yield image_config(tag)
     finally:
         images.buildah("rmi", "--force", tag, check=False)
@@ -322,7 +376,18 @@ def running(tag: str, command: list[str], log: Path, user: str, *options: str) -
     container = images.buildah("from", "--pull=never", tag).stdout.strip()
     server = Server.start(
         tag,
-        ["buildah", "run", "--isolation", "chroot", "--user", user, *options, container, "--", *command],
+        [
+            "buildah",
+            "run",
+            "--isolation",
+            "chroot",
+            "--user",
+            user,
+            *options,
+            container,
+            "--",
+            *command,
+        ],
         log,
     )
     try:
@@ -333,19 +398,30 @@ def running(tag: str, command: list[str], log: Path, user: str, *options: str) -
         assert left == [], f"processes left behind by {tag}: {left}"
 
 
-def scored_rows(clone: Project, tmp_path: Path, rows: int = 25) -> tuple[pd.DataFrame, pd.DataFrame]:
+def scored_rows(
+    clone: Project, tmp_path: Path, rows: int = 25
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(features, batch `predict` output) for the first held-out rows."""
     target = clone.read_yaml("params.yaml")["data"]["target"]
-    features = pd.read_parquet(clone.path / "data/prepared/test.parquet").drop(columns=target).head(rows)
+    features = (
+        pd.read_parquet(clone.path / "data/prepared/test.parquet").drop(columns=target).head(rows)
+    )
     features.to_csv(tmp_path / "input.csv", index=False)
-    clone.uv_run(clone.package, "predict", "--input", tmp_path / "input.csv", "--output", tmp_path / "batch.csv")
+    clone.uv_run(
+        clone.package,
+        "predict",
+        "--input",
+        tmp_path / "input.csv",
+        "--output",
+        tmp_path / "batch.csv",
+    )
     return features, pd.read_csv(tmp_path / "batch.csv")
 
 
 def test_serving_image_serves_what_batch_predict_says(
-    tmp_path: Path, shared_venv: Path, services: Services, base_images: list[str]
+    tmp_path: Path, users: Callable[..., Project], base_images: list[str]
 ) -> None:
-    user = user_project(tmp_path / "user" / "project", shared_venv, services, "local", "none", serving=True)
+    user = users("local", "none")
     clone = fresh_clone(user, "main", tmp_path / "clone")
     host_only = run_github_image_job(clone, NO_SECRETS)
     assert "Build the image (no push)" in host_only
@@ -370,7 +446,9 @@ def test_serving_image_serves_what_batch_predict_says(
             body = response.json()
             assert body["model_version"] == lock_md5s(clone.path)["models/model.joblib"]
             assert [str(p) for p in body["predictions"]] == batch["prediction"].astype(str).tolist()
-            for row, probabilities in zip(batch.to_dict(orient="records"), body["probabilities"], strict=True):
+            for row, probabilities in zip(
+                batch.to_dict(orient="records"), body["probabilities"], strict=True
+            ):
                 for label, value in probabilities.items():
                     assert value == pytest.approx(row[f"probability_{label}"], abs=1e-9)
             whoami = httpx.get(server.url + "/health", timeout=10).json()
@@ -387,16 +465,19 @@ def process_owner(server: Server) -> int:
         status = Path(f"/proc/{pid}/status").read_text()
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         if b"serve" in cmdline and b"buildah" not in cmdline:
-            uids.append(int(next(l for l in status.splitlines() if l.startswith("Uid:")).split()[1]))
+            uids.append(
+                int(
+                    next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1]
+                )
+            )
     assert uids, "no server process found"
     return uids[0]
 
 
 def test_batch_image_scores_a_csv_like_batch_predict(
-    tmp_path: Path, shared_venv: Path, services: Services, base_images: list[str]
+    tmp_path: Path, users: Callable[..., Project], base_images: list[str]
 ) -> None:
-    user = user_project(tmp_path / "user" / "project", shared_venv, services, "local", "none", serving=False)
-    add_gitlab_branch(user, tmp_path)
+    user = users("local", "none", serving=False)
     clone = fresh_clone(user, "on-gitlab", tmp_path / "clone")
     run_gitlab_job(clone, "image:model", {})
     features, batch = scored_rows(clone, tmp_path)
@@ -417,7 +498,14 @@ def test_batch_image_scores_a_csv_like_batch_predict(
         data.mkdir()
         shutil.copyfile(tmp_path / "input.csv", data / "input.csv")
         data.chmod(0o777)  # writable by the image's user
-        with running(tag, [*config["Entrypoint"], *config["Cmd"]], tmp_path / "batch.log", config["User"], "--volume", f"{data}:/data") as job:
+        with running(
+            tag,
+            [*config["Entrypoint"], *config["Cmd"]],
+            tmp_path / "batch.log",
+            config["User"],
+            "--volume",
+            f"{data}:/data",
+        ) as job:
             job.process.wait(timeout=300)
             assert job.process.returncode == 0, job.tail()
         scored = pd.read_csv(data / "predictions.csv")
@@ -447,10 +535,14 @@ def test_mlflow_server_image_starts_its_command(tmp_path: Path, base_images: lis
             "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": environment["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"],
         }
         options = [arg for name, value in env.items() for arg in ("--env", f"{name}={value}")]
-        with running(tag, config["Entrypoint"], tmp_path / "mlflow.log", config["User"], *options) as server:
+        with running(
+            tag, config["Entrypoint"], tmp_path / "mlflow.log", config["User"], *options
+        ) as server:
             server.url = f"http://{HOST}:{port}"
             server.wait_http("/health", timeout=240)
             found = httpx.post(
-                server.url + "/api/2.0/mlflow/experiments/search", json={"max_results": 5}, timeout=30
+                server.url + "/api/2.0/mlflow/experiments/search",
+                json={"max_results": 5},
+                timeout=30,
             ).json()
             assert [e["name"] for e in found["experiments"]] == ["Default"]

@@ -53,4 +53,3 @@ def test_written_files_follow_the_umask_and_stay_atomic(
     # A failed write leaves neither the target nor a temporary file behind.
     leftovers = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
     assert leftovers == ["metrics.json", "model.bin", "plain.txt"]
-

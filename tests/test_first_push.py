@@ -50,8 +50,12 @@ def branch_after(command: str, project: Path, tmp_path: Path) -> str:
     env = os.environ | {"GIT_CONFIG_GLOBAL": str(config), "GIT_CONFIG_NOSYSTEM": "1"}
     subprocess.run(["bash", "-ec", command], cwd=project, env=env, check=True, capture_output=True)
     return subprocess.run(
-        ["git", "branch", "--show-current"], cwd=project, env=env, check=True,
-        capture_output=True, text=True,
+        ["git", "branch", "--show-current"],
+        cwd=project,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
 
 
@@ -85,7 +89,11 @@ def gitlab_rule_matches(condition: str, variables: dict[str, str]) -> bool:
 def gitlab_push_pipeline_runs(project: Path, branch: str) -> bool:
     """Whether the workflow rules create a pipeline for a push to `branch`."""
     config = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
-    variables = {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": branch, "CI_DEFAULT_BRANCH": branch}
+    variables = {
+        "CI_PIPELINE_SOURCE": "push",
+        "CI_COMMIT_BRANCH": branch,
+        "CI_DEFAULT_BRANCH": branch,
+    }
     for rule in config["workflow"]["rules"]:
         if gitlab_rule_matches(rule["if"], variables):
             return rule.get("when") != "never"
