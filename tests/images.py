@@ -26,13 +26,12 @@ import fcntl
 import os
 import shutil
 import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-PYTHON_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
+PYTHON_VERSION = "3.11"  # bookworm's python3: the one version a stand-in can hold
 PYTHON_IMAGE = f"python:{PYTHON_VERSION}-slim"
 UV_VERSION = "0.13.9"
 UV_IMAGE = f"ghcr.io/astral-sh/uv:{UV_VERSION}"

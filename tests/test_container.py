@@ -418,9 +418,17 @@ def scored_rows(
     return features, pd.read_csv(tmp_path / "batch.csv")
 
 
+@pytest.mark.parametrize("python_version", ["3.11", "3.12", "3.13"])
 def test_serving_image_serves_what_batch_predict_says(
-    tmp_path: Path, users: Callable[..., Project], base_images: list[str]
+    tmp_path: Path, users: Callable[..., Project], base_images: list[str], python_version: str
 ) -> None:
+    if python_version != images.PYTHON_VERSION:
+        pytest.skip(
+            f"no stand-in python:{python_version}-slim: the machine serves Python "
+            f"{images.PYTHON_VERSION} only (the Dockerfile is linted and its commands run "
+            "in tests/test_docker.py)"
+        )
+    assert user_answers_python(users("local", "none")) == python_version
     user = users("local", "none")
     clone = fresh_clone(user, "main", tmp_path / "clone")
     host_only = run_github_image_job(clone, NO_SECRETS)
@@ -456,6 +464,10 @@ def test_serving_image_serves_what_batch_predict_says(
             assert config["Cmd"] == ["serve", "--host", "0.0.0.0", "--port", "8000"]
             owner = process_owner(server)
             assert owner == 10001, f"the server runs as uid {owner}"
+
+
+def user_answers_python(project: Project) -> str:
+    return str(project.answers["python_version"])
 
 
 def process_owner(server: Server) -> int:
