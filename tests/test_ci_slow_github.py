@@ -31,7 +31,7 @@ HOST_ONLY = {
     ("docker.yml", "Check out the code"): "the fixture's git clone is the checkout",
     ("docker.yml", "Set up uv"): "uv is on PATH",
     ("docker.yml", "Get the trained model"): "run from a fresh clone for every tracking "
-    "and remote answer in tests/test_container.py",
+    "and remote answer in tests/test_image_job.py",
     ("docker.yml", "Set up Docker Buildx"): "needs a Docker engine (none here)",
     ("docker.yml", "Build the image (no push)"): "needs a Docker engine; buildah builds "
     "and runs the image in tests/test_container.py",
