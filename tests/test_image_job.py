@@ -92,3 +92,43 @@ def test_image_job_without_remote_credentials_fails_naming_the_remote(
     assert result.returncode != 0
     assert "storage" in result.stderr or DVC_BUCKET in result.stderr, result.stderr
     assert not (clone.path / "models" / "model.joblib").exists()
+
+
+def run_model_step(clone: Project) -> subprocess.CompletedProcess[str]:
+    """GitHub's "Get the trained model" step, allowed to fail."""
+    workflow = clone.read_yaml(".github/workflows/docker.yml")
+    (step,) = [s for s in github_steps(workflow, NO_SECRETS) if s.job == "build" and s.run]
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step.run],
+        cwd=clone.path,
+        env=clone.env | step.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_image_job_refuses_a_model_other_than_the_committed_one(
+    tmp_path: Path, users: Callable[..., Project]
+) -> None:
+    user = users("local", "none")
+    # Params changed and committed without re-running the pipeline: retraining in
+    # CI would ship a model nobody evaluated.
+    user.git("switch", "-qc", "params-without-repro")
+    params = user.read_yaml("params.yaml")
+    params["model"]["n_estimators"] = int(params["model"]["n_estimators"]) + 7
+    user.write_yaml("params.yaml", params)
+    user.git("commit", "-qam", "More trees, pipeline not run")
+    user.git("switch", "-qc", "no-results", "main")
+    user.git("rm", "-q", "dvc.lock")
+    user.git("commit", "-qm", "Results not committed")
+    user.git("switch", "-q", "main")
+
+    stale = run_model_step(fresh_clone(user, "params-without-repro", tmp_path / "stale"))
+    assert stale.returncode == 1
+    assert "::error::the retrained model is not the one dvc.lock names" in stale.stdout
+
+    missing = run_model_step(fresh_clone(user, "no-results", tmp_path / "missing"))
+    assert missing.returncode == 1
+    assert "::error::commit dvc.lock and reports/metrics.json" in missing.stdout
+    assert not (tmp_path / "missing" / "models").exists()
