@@ -45,6 +45,7 @@ SERVING_MODULES = (
     "serving/__init__.py",
     "serving/app.py",
     "serving/batching.py",
+    "serving/limits.py",
     "serving/model.py",
     "serving/observe.py",
     "serving/schemas.py",

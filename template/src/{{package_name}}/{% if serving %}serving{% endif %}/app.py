@@ -13,6 +13,7 @@ from .. import DISTRIBUTION, PROJECT_NAME, TASK, __version__, paths
 from ..config import MonitorConfig
 from ..tasks import Scores, current
 from .batching import MicroBatcher
+from .limits import MAX_BODY_BYTES, BodyLimit
 from .model import load_served
 from .observe import Guard, install
 from .schemas import (
@@ -26,6 +27,8 @@ from .schemas import (
 
 MAX_RECORDS = 1000
 """Default limit of records in one request (`serve --max-records`)."""
+MAX_RECORDS_LIMIT = 100_000
+"""Upper bound of `serve --max-records`."""
 
 
 def create_app(
@@ -33,6 +36,7 @@ def create_app(
     *,
     root: Path | None = None,
     max_records: int = MAX_RECORDS,
+    max_body_bytes: int = MAX_BODY_BYTES,
     monitor: MonitorConfig | None = None,
 ) -> FastAPI:
     """The API serving `model`, loaded now (a missing model fails here, not later).
@@ -58,6 +62,7 @@ def create_app(
         version=__version__,
         description=f"Predictions of the {TASK} model of {DISTRIBUTION}.",
     )
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
 
     def score(records: list[BaseModel]) -> Scores:
         # What the Pipeline's predict does, preprocessing the records only once.
@@ -143,10 +148,13 @@ def run(
     host: str,
     port: int,
     max_records: int = MAX_RECORDS,
+    max_body_bytes: int = MAX_BODY_BYTES,
     monitor: MonitorConfig | None = None,
 ) -> None:
     """Load the model, then serve it until interrupted (Ctrl+C or SIGTERM)."""
     import uvicorn
 
-    app = create_app(model, max_records=max_records, monitor=monitor)
+    app = create_app(
+        model, max_records=max_records, max_body_bytes=max_body_bytes, monitor=monitor
+    )
     uvicorn.run(app, host=host, port=port, log_level="info")
