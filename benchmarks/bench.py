@@ -39,22 +39,23 @@ PACKAGE = "my_ml_project"
 # The stage functions, called directly: what the pipeline costs without DVC and MLflow.
 BARE = f"""
 from pathlib import Path
-from {PACKAGE} import TASK, paths
+from {PACKAGE} import paths
 from {PACKAGE}.config import load_config
 from {PACKAGE}.demo import write_demo
 from {PACKAGE}.data import prepare
 from {PACKAGE}.train import train
-from {PACKAGE} import metrics, plots, model_card
+from {PACKAGE} import model_card
+from {PACKAGE}.tasks import current
 import json, pandas as pd
 root = Path.cwd()
 cfg = load_config(root / paths.PARAMS)
 write_demo(root / paths.DEMO_DATA)
-prepared = prepare(cfg, TASK, root)
+prepared = prepare(cfg, root)
 model = train(cfg, root)
 test = prepared.test
 features, target = test.drop(columns=cfg.data.target), test[cfg.data.target]
-scores = metrics.compute(model, features, target)
-images = plots.write_all(model, features, target, root)
+scores = current().compute_metrics(model, features, target)
+images = current().write_plots(model, features, target, root)
 card = model_card.render(root / paths.CARD_TEMPLATE, cfg=cfg, model=model, run_id="bare",
     experiment="bare", metrics=scores, data=prepared.summary, images=images)
 model_card.write(root, card)

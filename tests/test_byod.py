@@ -435,7 +435,7 @@ SERVE_AND_PREDICT = """
 import json, sys
 import pandas as pd
 from fastapi.testclient import TestClient
-from churn.serve import create_app
+from churn.serving import create_app
 model, rows = sys.argv[1], pd.read_csv(sys.argv[2], dtype=str, keep_default_na=False)
 records = [
     {"joined": r["joined"], "member": float(r["member"] == "True"), "monthly": float(r["monthly"])}

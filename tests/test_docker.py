@@ -59,7 +59,7 @@ def test_dockerignore_sends_only_what_the_image_needs(tmp_path: Path) -> None:
         "pyproject.toml",
         "uv.lock",
         "README.md",
-        "src/my_ml_project/serve.py",
+        "src/my_ml_project/serving/app.py",
         "models/model.joblib",
         "models/schema.json",
         "reports/metrics.json",
@@ -71,7 +71,7 @@ def test_dockerignore_sends_only_what_the_image_needs(tmp_path: Path) -> None:
         "mlflow.db",
         "mlruns/1/meta.yaml",
         "reports/figures/roc.png",
-        "src/my_ml_project/__pycache__/serve.cpython-311.pyc",
+        "src/my_ml_project/serving/__pycache__/app.cpython-311.pyc",
         "tests/test_serve.py",
         ".dvc/cache/files/md5/ab/cd",
     }

@@ -16,26 +16,39 @@ from harness.template import QUESTIONS, render
 
 PACKAGE_MODULES = (
     "__init__.py",
+    "artifacts.py",
     "cli.py",
     "config.py",
     "data.py",
     "demo.py",
     "errors.py",
     "evaluate.py",
+    "families.py",
     "features.py",
     "files.py",
-    "metrics.py",
+    "loading.py",
     "model_card.py",
     "paths.py",
     "plots.py",
     "predict.py",
     "py.typed",
+    "registry.py",
+    "tasks/__init__.py",
     "tracking.py",
     "train.py",
+)
+SERVING_MODULES = (
+    "serving/__init__.py",
+    "serving/app.py",
+    "serving/batching.py",
+    "serving/limits.py",
+    "serving/model.py",
+    "serving/schemas.py",
 )
 PROJECT_TESTS = (
     "conftest.py",
     "test_data.py",
+    "test_families.py",
     "test_features.py",
     "test_paths.py",
     "test_pipeline.py",
@@ -63,6 +76,9 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
     }
     files |= {f"src/{package}/{name}" for name in PACKAGE_MODULES}
     files |= {f"tests/{name}" for name in PROJECT_TESTS}
+    # What varies by task: one module (and its tests) for the chosen task only.
+    task = answers["task"]
+    files |= {f"src/{package}/tasks/{task}.py", f"tests/test_{task}.py"}
     # Lifecycle: the dependency bot's config.
     files |= {
         "renovate": {"renovate.json"},
@@ -82,7 +98,8 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
     # --- end CI and pre-commit ---
     # Delivery: serving API and container (serving/docker questions).
     if answers["serving"]:
-        files |= {f"src/{package}/serve.py", "tests/test_serve.py"}
+        files |= {f"src/{package}/{name}" for name in SERVING_MODULES}
+        files.add("tests/test_serve.py")
     if answers["docker"]:
         files |= {"Dockerfile", ".dockerignore"}
     # --- scale-out: registry test, team stack ---

@@ -37,7 +37,7 @@ from pathlib import Path
 import mlflow
 from mlflow.tracking import MlflowClient
 from fastapi.testclient import TestClient
-from {package}.serve import create_app
+from {package}.serving import create_app
 from {package}.tracking import tracking_uri
 mlflow.set_tracking_uri(tracking_uri(Path.cwd()))
 run_id, rows = sys.argv[1], json.loads(sys.argv[2])

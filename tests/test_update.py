@@ -31,6 +31,8 @@ from harness.template_repo import (
 
 PACKAGE = "my_ml_project"
 MODULE = f"src/{PACKAGE}"
+TASK_MODULE = f"{MODULE}/tasks/classification.py"
+TASK_SOURCE = "template/src/{{package_name}}/tasks/{% if task == 'classification' %}classification.py{% endif %}"
 
 
 # No user-level Copier settings leak in; `repo` (tests/conftest.py) is this
@@ -64,9 +66,9 @@ def change_template_everywhere(repo: TemplateRepo) -> None:
     repo.replace("template/pyproject.toml.jinja", '  "mlflow>=3.4,<4",\n', '  "mlflow>=3.5,<4",\n')
     repo.replace(
         "template/README.md.jinja",
-        "| Browse runs |",
+        "| Browse runs | `uv run poe ui`",
         "| Summarise the last run | `uv run python -m {{ package_name }}.report` |\n"
-        "| Browse runs |",
+        "| Browse runs | `uv run poe ui`",
     )
     (repo.path / "template/.dvcignore").unlink()
 
@@ -130,7 +132,7 @@ def user_edits(project: Path) -> None:
     # README: a paragraph of their own at the end of a section
     edit(project / "README.md", "\n## Layout\n", f"\n{USER_README}\n## Layout\n")
     # a hyperparameter default in the code
-    edit(project / MODULE / "train.py", "max_iter=1000", "max_iter=5000")
+    edit(project / TASK_MODULE, "max_iter=1000", "max_iter=5000")
     # a template file they do not want
     (project / "tests/test_paths.py").unlink()
     # the model card's prose (the card template is user-owned)
@@ -166,9 +168,9 @@ def template_changes_nearby(repo: TemplateRepo) -> None:
         "If the data does not fit, the stage stops with one line that names the file or column\n",
     )
     repo.replace(
-        "template/src/{{package_name}}/train.py.jinja",
-        '    """The estimator named by model.type in params.yaml."""\n',
-        '    """The estimator named by `model.type` in params.yaml, seeded."""\n',
+        TASK_SOURCE,
+        '    """Logistic regression (lbfgs, deterministic: the seed is not needed)."""\n',
+        '    """Logistic regression (lbfgs: deterministic, so the seed is not needed)."""\n',
     )
     repo.replace(
         "template/cards/model_card.md.j2",
@@ -216,9 +218,9 @@ def test_user_edits_survive_and_conflict_only_where_both_changed_a_line(
     readme = (project / "README.md").read_text()
     assert USER_README in readme
     assert "stops with one line that names the file or column" in readme
-    train = (project / MODULE / "train.py").read_text()
-    assert "max_iter=5000" in train and "max_iter=1000" not in train
-    assert '"""The estimator named by `model.type` in params.yaml, seeded."""' in train
+    task = (project / TASK_MODULE).read_text()
+    assert "max_iter=5000" in task and "max_iter=1000" not in task
+    assert '"""Logistic regression (lbfgs: deterministic, so the seed is not needed)."""' in task
     # A template file the user deleted stays deleted.
     assert not (project / "tests/test_paths.py").exists()
     # The model card template is user-owned: left exactly as the user had it.
@@ -376,14 +378,31 @@ def root_commit() -> str:
     return git(TEMPLATE, "rev-list", "--max-parents=0", "HEAD").split()[0]
 
 
-# Until the first release, the oldest commit stands in so the path is exercised.
-STARTS = release_tags() or [f"first-commit:{root_commit()}"]
+LAST_RELEASE = "0.2.0"
+
+
+def release_ref(version: str) -> str:
+    """The release's tag, or (in a clone without tags) its release commit."""
+    if version in release_tags():
+        return version
+    found = git(TEMPLATE, "log", "--format=%H", f"--grep=^release {version}:", "HEAD")
+    assert found.split(), f"no tag or release commit for {version}"
+    return found.split()[-1]
+
+
+# Until the first release, the oldest commit stands in so the path is exercised. In
+# a clone without tags, the last release's commit (found by its message) runs too.
+STARTS = release_tags() or [
+    f"first-commit:{root_commit()}",
+    f"{LAST_RELEASE}:{release_ref(LAST_RELEASE)}",
+]
 
 
 @pytest.mark.parametrize("start", STARTS)
 def test_update_from_each_release_to_head_has_no_conflict(start: str, tmp_path: Path) -> None:
-    ref = start.removeprefix("first-commit:")
-    old_tag = start if ref == start else "0.0.0"
+    label, _, ref = start.rpartition(":")
+    ref = ref or start
+    old_tag = "0.0.0" if label == "first-commit" else (label or start)
     repo = TemplateRepo.from_commit(tmp_path / "template", ref)
     repo.release(old_tag)
     project = repo.render(tmp_path / "project", old_tag)
@@ -409,10 +428,10 @@ def test_update_that_drops_serving_warns_first_and_git_brings_serve_back(
 ) -> None:
     """`copier update -d serving=false` from the command line, as a user runs it."""
     project = repo.render(tmp_path / "project", "1.0.0")
-    serve = project / MODULE / "serve.py"
+    serve = project / MODULE / "serving/app.py"
     edited = serve.read_text() + "\n# our rate limiter lives here\n"
     serve.write_text(edited)
-    git(project, "commit", "-qam", "Our serve.py")
+    git(project, "commit", "-qam", "Our serving/app.py")
     copier = str(Path(sys.executable).parent / "copier")
 
     result = subprocess.run(
@@ -426,13 +445,13 @@ def test_update_that_drops_serving_warns_first_and_git_brings_serve_back(
     assert result.returncode == 0, result.stderr
     warning = result.stderr
     assert "Warning: this update deletes the files of the choices you change" in warning
-    assert "serving=false: src/<package_name>/serve.py, tests/test_serve.py" in warning
+    assert "serving=false: src/<package_name>/serving/, tests/test_serve.py" in warning
     assert "git restore --source=HEAD -- PATH      (or: git checkout HEAD -- PATH)" in warning
     # The warning comes before Copier starts updating (and deletes anything).
     assert warning.index("Warning:") < warning.index("Keeping template version 1.0.0")
     assert not serve.exists()
     # The command the warning gives brings the edited file back.
-    git(project, "restore", "--source=HEAD", "--", f"{MODULE}/serve.py")
+    git(project, "restore", "--source=HEAD", "--", f"{MODULE}/serving/app.py")
     assert serve.read_text() == edited
 
 
@@ -451,3 +470,57 @@ def test_update_without_a_changed_answer_prints_no_warning(
     assert result.returncode == 0, result.stderr
     assert "Warning" not in result.stderr
     assert "git restore" not in result.stderr
+
+
+# The package restructure: files a release removes ---------------------------------
+
+USER_SERVE_LINE = "# Our change: the API sits behind the company gateway.\n"
+
+
+def test_edited_serve_module_is_kept_when_the_release_moves_it(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """0.2.0's serve.py became the serving/ package: Copier would delete an edited
+    copy; the migration keeps it as serve.py.orig and says where the code went."""
+    repo = TemplateRepo.from_commit(tmp_path / "template", release_ref(LAST_RELEASE))
+    repo.release("0.2.0")
+    project = repo.render(tmp_path / "project", "0.2.0")
+    serve = project / MODULE / "serve.py"
+    edited = USER_SERVE_LINE + serve.read_text()
+    serve.write_text(edited)
+    metrics = (project / MODULE / "metrics.py").read_text()  # left untouched
+    drift = project / "scripts/check_template_drift.py"  # a plain (not .jinja) file
+    drift_edited = drift.read_text() + "# our proxy settings\n"
+    drift.write_text(drift_edited)
+    edit(project / "params.yaml", "  n_estimators: 100 ", "  n_estimators: 500 ")
+    git(project, "commit", "-qam", "Our changes")
+    repo.copy_from(TEMPLATE)
+    repo.release("0.2.1")
+
+    update(project, "0.2.1", trust=True)
+
+    assert conflicted_files(project) == []
+    assert not serve.exists() and (project / MODULE / "serving/app.py").is_file()
+    assert (project / MODULE / "serve.py.orig").read_text() == edited
+    err = capfd.readouterr().err
+    assert (
+        f"this release removes {MODULE}/serve.py (its code moved to {MODULE}/serving/); "
+        f"your edited copy is kept as {MODULE}/serve.py.orig: carry your changes over, "
+        "then delete it"
+    ) in err
+    # The untouched module is simply replaced by its new home, with no copy.
+    assert not (project / MODULE / "metrics.py").exists()
+    assert not (project / MODULE / "metrics.py.orig").exists()
+    assert "def compute_metrics(" in (project / TASK_MODULE).read_text()
+    assert not drift.exists()
+    assert (project / "scripts/check_template_drift.py.orig").read_text() == drift_edited
+    assert "uv run poe drift (copier check-update)" in err
+    assert metrics  # it existed at 0.2.0
+    assert "  n_estimators: 500 " in (project / "params.yaml").read_text()
+    # The project is otherwise exactly a fresh render of the new release.
+    result = tree(
+        project, exclude=[f"{MODULE}/serve.py.orig", "scripts/check_template_drift.py.orig"]
+    )
+    assert result == tree(fresh(repo, tmp_path / "fresh", "0.2.1", project), exclude=[]) | {
+        "params.yaml": result["params.yaml"]
+    }

@@ -7,22 +7,15 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from . import paths
+from .artifacts import DataSummary
 from .config import Config, DataConfig
-from .errors import DataError, warn
-from .features import (
-    NUMBER,
-    SHOWN,
-    as_text,
-    conform,
-    detect_kinds,
-    is_boolean,
-    rows_text,
-)
-from .files import atomic_path, write_json
+from .errors import DataError
+from .features import conform, detect_kinds
+from .files import atomic_path
+from .tasks import current
 
 MIN_ROWS = 2
 """Fewer rows with a target than this cannot even be split."""
@@ -36,7 +29,7 @@ class Prepared:
 
     train: pd.DataFrame
     test: pd.DataFrame
-    summary: dict[str, object]
+    summary: DataSummary
 
 
 def file_md5(path: Path) -> str:
@@ -130,7 +123,7 @@ def check_csv_header(path: Path, name: Path) -> None:
         )
 
 
-def validate(frame: pd.DataFrame, cfg: DataConfig, task: str) -> pd.DataFrame:
+def validate(frame: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
     """The rows with a target, every column checked against the data contract
     (see features.py for feature columns), the dropped columns removed.
     """
@@ -178,91 +171,16 @@ def validate(frame: pd.DataFrame, cfg: DataConfig, task: str) -> pd.DataFrame:
             "add them to data.drop in params.yaml"
         )
     features = conform(features, detect_kinds(features, str(source)), str(source))
-    target = conform_target(target, task, source)
+    target = current().conform_target(target, source)
     frame = features.assign(**{cfg.target: target})
     return frame[target.notna()].reset_index(drop=True)
 
 
-def conform_target(target: pd.Series, task: str, source: Path) -> pd.Series:
-    """The target column as the task needs it (rows without a value stay NaN)."""
-    name = str(target.name)
-    present = target.dropna()
-    numeric = pd.api.types.is_numeric_dtype(target)
-    if task == "classification":
-        if is_boolean(target):
-            # True/False labels, as booleans also when holes made pandas read objects
-            return target.astype(object)
-        if numeric:
-            return _whole_labels(target, source)
-        target = _tidy_labels(target, source)
-        classes = target.dropna().unique()
-        if len(classes) < 2:
-            raise DataError(
-                f"{source}: target column '{name}' has a single class "
-                f"({classes[0]!r}); classification needs at least two classes"
-            )
-        return target
-    if not numeric and pd.to_numeric(present, errors="coerce").isna().all():
-        raise DataError(
-            f"{source}: target column '{name}' is not numeric; "
-            "regression needs a numeric target (or render the template with "
-            "task=classification)"
-        )
-    return conform(target.to_frame(), {name: NUMBER}, str(source))[name]
-
-
-def _whole_labels(target: pd.Series, source: Path) -> pd.Series:
-    """Numeric class labels: whole numbers, as integers (1.0 -> 1)."""
-    name = str(target.name)
-    numbers = conform(target.to_frame(), {name: NUMBER}, str(source))[name]
-    fractional = numbers.notna() & (numbers != numbers.round())
-    if fractional.any():
-        raise DataError(
-            f"{source}: target column '{name}' holds fractional numbers in "
-            f"{rows_text(fractional, target)}; classification needs class labels "
-            "(whole numbers or text): map them to labels, or render the template "
-            "with task=regression"
-        )
-    if numbers.dropna().nunique() < 2:
-        raise DataError(
-            f"{source}: target column '{name}' has a single class "
-            f"({numbers.dropna().iloc[0]:g}); classification needs at least two classes"
-        )
-    return numbers.astype("Int64").astype(object).where(numbers.notna())
-
-
-def _tidy_labels(target: pd.Series, source: Path) -> pd.Series:
-    """Text labels without surrounding whitespace; warn about case variants."""
-    name = str(target.name)
-    text = target.map(as_text)
-    stripped = text.map(lambda v: v.strip() or np.nan if isinstance(v, str) else v)
-    changed = text.notna() & (text != stripped)
-    if changed.any():
-        variants = sorted({repr(v) for v in text[changed]})[:SHOWN]
-        warn(
-            f"{source}: removed surrounding whitespace from {int(changed.sum())} "
-            f"labels in '{name}' ({', '.join(variants)})"
-        )
-    labels = pd.Series(stripped.dropna().unique())
-    groups = labels.groupby(labels.str.lower()).agg(list)
-    for variants in groups[groups.map(len) > 1]:
-        warn(
-            f"{source}: labels in '{name}' differ only by case: "
-            f"{', '.join(map(repr, sorted(variants)))}; they stay separate classes "
-            "(make them identical in the file if they mean the same)"
-        )
-    return stripped
-
-
 def split(
-    frame: pd.DataFrame, cfg: DataConfig, task: str, min_test_rows: int = 1
+    frame: pd.DataFrame, cfg: DataConfig, min_test_rows: int = 1
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Hold out `test_size` of the rows; stratified by class for classification."""
-    if task == "classification":
-        groups = frame.groupby(cfg.target, group_keys=False)
-        test = groups.sample(frac=cfg.test_size, random_state=cfg.seed)
-    else:
-        test = frame.sample(frac=cfg.test_size, random_state=cfg.seed)
+    """Hold out `test_size` of the rows, as the task draws them (tasks/)."""
+    test = current().hold_out(frame, cfg.target, cfg.test_size, cfg.seed)
     train = frame.drop(index=test.index)
     if len(test) < min_test_rows or train.empty:
         needed = math.ceil(min_test_rows / cfg.test_size)
@@ -275,22 +193,22 @@ def split(
     return train.reset_index(drop=True), test.sort_index().reset_index(drop=True)
 
 
-def prepare(cfg: Config, task: str, root: Path) -> Prepared:
+def prepare(cfg: Config, root: Path) -> Prepared:
     """Run the prepare stage under `root`: read, validate, split, write."""
     source = root / cfg.data.path
-    frame = validate(read_table(source), cfg.data, task)
-    train, test = split(frame, cfg.data, task, cfg.evaluate.min_test_rows)
-    summary: dict[str, object] = {
-        "path": cfg.data.path.as_posix(),
-        "md5": file_md5(source),
-        "rows": len(frame),
-        "train_rows": len(train),
-        "test_rows": len(test),
-        "target": cfg.data.target,
-        "features": [str(c) for c in frame.columns if c != cfg.data.target],
-    }
+    frame = validate(read_table(source), cfg.data)
+    train, test = split(frame, cfg.data, cfg.evaluate.min_test_rows)
+    summary = DataSummary(
+        path=cfg.data.path.as_posix(),
+        md5=file_md5(source),
+        rows=len(frame),
+        train_rows=len(train),
+        test_rows=len(test),
+        target=cfg.data.target,
+        features=[str(c) for c in frame.columns if c != cfg.data.target],
+    )
     for out, part in ((paths.TRAIN, train), (paths.TEST, test)):
         with atomic_path(root / out) as tmp:
             part.to_parquet(tmp, index=False)
-    write_json(root / paths.DATA_SUMMARY, summary)
+    summary.write(root / paths.DATA_SUMMARY)
     return Prepared(train=train, test=test, summary=summary)

@@ -3,19 +3,21 @@
 One MLflow run per evaluation records the params in params.yaml, the metrics in
 reports/metrics.json (the same numbers), the model, the plots and the model card.
 The model is registered, and becomes the `champion` only if it beats the current
-one on `evaluate.primary_metric` (see tracking.promote).
+one on `evaluate.primary_metric` (see registry.promote). The metrics and plots
+are the task's (tasks/).
 """
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
 import pandas as pd
 
-from . import metrics, model_card, paths, plots, tracking
+from . import model_card, paths, registry, tracking
+from .artifacts import DataSummary
 from .config import Config
 from .files import write_json
+from .tasks import current
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ class Evaluation:
 
     metrics: dict[str, float]
     run_id: str
-    promotion: tracking.Promotion
+    promotion: registry.Promotion
 
 
 def evaluate(cfg: Config, root: Path) -> Evaluation:
@@ -33,13 +35,14 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
     test = pd.read_parquet(root / paths.TEST)
     features = test.drop(columns=cfg.data.target)
     target = test[cfg.data.target]
-    data = json.loads((root / paths.DATA_SUMMARY).read_text(encoding="utf-8"))
+    data = DataSummary.read(root / paths.DATA_SUMMARY)
+    task = current()
 
-    scores = metrics.compute(model, features, target)
+    scores = task.compute_metrics(model, features, target)
     write_json(root / paths.METRICS, scores)
-    images = plots.write_all(model, features, target, root)
+    images = task.write_plots(model, features, target, root)
 
-    tags = {"data_md5": str(data["md5"]), "data_path": str(data["path"])}
+    tags = {"data_md5": data.md5, "data_path": data.path}
     with tracking.start_run(root, tags) as run_id:
         card = model_card.render(
             root / paths.CARD_TEMPLATE,
@@ -62,7 +65,7 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
                 "reports": [card_path, root / paths.METRICS],
             },
         )
-        promotion = tracking.promote(
+        promotion = registry.promote(
             model_uri,
             metric=cfg.evaluate.primary_metric,
             score=scores[cfg.evaluate.primary_metric],

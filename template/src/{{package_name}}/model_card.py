@@ -7,7 +7,6 @@ run id and data facts are filled in here from the run that just finished.
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, metadata
 from pathlib import Path
-from typing import Any
 
 import jinja2
 import sklearn
@@ -15,6 +14,7 @@ import yaml
 from sklearn.pipeline import Pipeline
 
 from . import DISTRIBUTION, TASK, paths
+from .artifacts import DataSummary
 from .config import Config, flatten
 from .errors import ConfigError
 from .files import write_text
@@ -43,7 +43,7 @@ def project_facts() -> dict[str, str]:
 def front_matter(
     project: dict[str, str],
     metrics: dict[str, float],
-    data: dict[str, Any],
+    data: DataSummary,
 ) -> str:
     """YAML front matter in the Hugging Face model-card format (model-index)."""
     task_type = f"tabular-{TASK}"
@@ -58,7 +58,7 @@ def front_matter(
                     {
                         "task": {"type": task_type, "name": task_type},
                         "dataset": {
-                            "name": Path(str(data["path"])).name,
+                            "name": Path(data.path).name,
                             "type": "tabular",
                             "split": "test",
                         },
@@ -82,7 +82,7 @@ def render(
     run_id: str,
     experiment: str,
     metrics: dict[str, float],
-    data: dict[str, Any],
+    data: DataSummary,
     images: list[Path],
 ) -> str:
     """The card's text for one evaluated run."""
@@ -108,7 +108,7 @@ def render(
         framework=f"scikit-learn {sklearn.__version__}",
         estimator=type(model.named_steps["model"]).__name__,
         hyperparameters=flatten(cfg.raw.get("model", {})),
-        data=data,
+        data=data.to_dict(),
         metrics=metrics,
         primary_metric=cfg.evaluate.primary_metric,
         images=[image.as_posix() for image in images],

@@ -8,9 +8,7 @@ than overwritten.
 """
 
 from pathlib import Path
-from typing import Any
 
-import joblib
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
@@ -18,32 +16,11 @@ from .data import read_table, shown
 from .errors import DataError
 from .features import conform, model_kinds
 from .files import atomic_path
+from .loading import load_model
+from .tasks import current
 
 WRITERS = (".csv", ".parquet", ".pq")
 PREDICTION = "prediction"
-
-
-def load_model(source: str) -> Pipeline:
-    """A local model file, or an MLflow model URI (models:/name@alias, runs:/...)."""
-    if ":/" in source:
-        from .tracking import load_model as load_tracked_model
-
-        model: Any = load_tracked_model(source, Path.cwd())
-        return model
-    path = Path(source)
-    if not path.is_file():
-        raise DataError(f"{path}: model not found; run `dvc repro` to train it")
-    not_a_model = (
-        f"{path}: not a model file; pass the models/model.joblib that "
-        "`train` writes, or an MLflow URI such as models:/NAME@champion"
-    )
-    try:
-        model = joblib.load(path)
-    except Exception as exc:  # a file of another kind fails in any of many ways
-        raise DataError(not_a_model) from exc
-    if not isinstance(model, Pipeline) or "features" not in model.named_steps:
-        raise DataError(not_a_model)
-    return model
 
 
 def expected_columns(model: Pipeline) -> list[str]:
@@ -53,7 +30,7 @@ def expected_columns(model: Pipeline) -> list[str]:
 
 def output_columns(model: Pipeline) -> list[str]:
     """The columns predict adds to its input."""
-    labels = getattr(model, "classes_", []) if hasattr(model, "predict_proba") else []
+    labels = current().classes(model) or []
     return [PREDICTION, *(f"probability_{label}" for label in labels)]
 
 
@@ -76,10 +53,8 @@ def predict_frame(
     features = conform(frame, model_kinds(model), where)
     result = frame.copy()
     result[PREDICTION] = model.predict(features)
-    if hasattr(model, "predict_proba"):
-        probabilities = model.predict_proba(features)
-        for index, label in enumerate(model.classes_):
-            result[f"probability_{label}"] = probabilities[:, index]
+    for column, values in current().probabilities(model, features).items():
+        result[column] = values
     return result
 
 

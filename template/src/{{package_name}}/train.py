@@ -1,20 +1,17 @@
-"""Stage `train`: fit the feature transformer and the estimator as one Pipeline."""
+"""Stage `train`: fit the feature transformer and the estimator as one Pipeline.
+
+The estimator is the model family named by `model.type` in params.yaml (the
+task's family table, tasks/), built from that family's hyperparameters.
+"""
 
 from pathlib import Path
-from typing import Any
 
 import joblib
 import pandas as pd
-{%- if task == "classification" %}
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
-{%- else %}
-from sklearn.ensemble import RandomForestRegressor
-from sklearn.linear_model import Ridge
-{%- endif %}
 from sklearn.pipeline import Pipeline
 
 from . import TASK, paths
+from .artifacts import Schema
 from .config import Config, ModelConfig
 from .features import (
     build_preprocessor,
@@ -23,25 +20,13 @@ from .features import (
     model_kinds,
     served_kinds,
 )
-from .files import atomic_path, write_json
+from .files import atomic_path
+from .tasks import current
 
 
-def make_estimator(cfg: ModelConfig, seed: int) -> Any:
+def make_estimator(cfg: ModelConfig, seed: int) -> object:
     """The estimator named by model.type in params.yaml."""
-    if cfg.type == "linear":
-{%- if task == "classification" %}
-        return LogisticRegression(C=cfg.C, max_iter=1000)
-    return RandomForestClassifier(
-{%- else %}
-        return Ridge(alpha=cfg.alpha)
-    return RandomForestRegressor(
-{%- endif %}
-        n_estimators=cfg.n_estimators,
-        max_depth=cfg.max_depth,
-        min_samples_leaf=cfg.min_samples_leaf,
-        random_state=seed,
-        n_jobs=1,
-    )
+    return cfg.family.estimator(cfg.hyperparameters, seed)
 
 
 def fit(train: pd.DataFrame, cfg: Config) -> Pipeline:
@@ -60,21 +45,18 @@ def fit(train: pd.DataFrame, cfg: Config) -> Pipeline:
     return pipeline
 
 
-def schema(pipeline: Pipeline, cfg: Config) -> dict[str, Any]:
+def schema(pipeline: Pipeline, cfg: Config) -> Schema:
     """What the model expects and returns: used by serving and the card.
 
     Feature kinds are "number" or "string"; datetime features are sent as ISO 8601
     strings and expanded inside the model, as in batch predict.
     """
-    info: dict[str, Any] = {
-        "task": TASK,
-        "target": cfg.data.target,
-        "features": served_kinds(model_kinds(pipeline)),
-    }
-{%- if task == "classification" %}
-    info["classes"] = [c.item() if hasattr(c, "item") else c for c in pipeline.classes_]
-{%- endif %}
-    return info
+    return Schema(
+        task=TASK,
+        target=cfg.data.target,
+        features=served_kinds(model_kinds(pipeline)),
+        classes=current().classes(pipeline),
+    )
 
 
 def train(cfg: Config, root: Path) -> Pipeline:
@@ -83,5 +65,5 @@ def train(cfg: Config, root: Path) -> Pipeline:
     pipeline = fit(data, cfg)
     with atomic_path(root / paths.MODEL) as tmp:
         joblib.dump(pipeline, tmp)
-    write_json(root / paths.SCHEMA, schema(pipeline, cfg))
+    schema(pipeline, cfg).write(root / paths.SCHEMA)
     return pipeline

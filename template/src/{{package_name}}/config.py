@@ -9,10 +9,10 @@ from typing import Any
 
 import yaml
 
+from . import families
 from .errors import ConfigError
+from .tasks import current
 
-METRICS = {{ "(\"accuracy\", \"f1_macro\", \"precision_macro\", \"recall_macro\")" if task == "classification" else "(\"r2\", \"rmse\", \"mae\")" }}
-MODEL_TYPES = ("random_forest", "linear")
 IMPUTERS = ("mean", "median", "most_frequent")
 
 
@@ -38,17 +38,23 @@ class FeaturesConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Which estimator to fit and its hyperparameters."""
+    """Which model family to fit (`type`) and the hyperparameters of every family.
+
+    The `model:` section is flat: each family reads its own keys (families.py).
+    """
 
     type: str
-    n_estimators: int
-    max_depth: int | None
-    min_samples_leaf: int
-{%- if task == "classification" %}
-    C: float
-{%- else %}
-    alpha: float
-{%- endif %}
+    values: dict[str, Any]
+
+    @property
+    def family(self) -> families.Family:
+        """The family named by `type`."""
+        return families.find(current().families, self.type)
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        """The values the chosen family reads, by key."""
+        return {key: self.values[key] for key in self.family.keys}
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,13 @@ class _Section:
             raise self._fail(key, f"a number between {low} and {high} (exclusive)")
         return float(value)
 
+    def hyperparameter(self, spec: families.Hyperparameter) -> int | float | None:
+        if spec.kind == "optional_int":
+            return self.optional_integer(spec.name, int(spec.minimum))
+        if spec.kind == "int":
+            return self.integer(spec.name, int(spec.minimum))
+        return self.number(spec.name, spec.minimum, float("inf"))
+
     def flag(self, key: str) -> bool:
         value = self.values.get(key)
         if not isinstance(value, bool):
@@ -161,6 +174,7 @@ class _Section:
 
 def load_config(path: Path) -> Config:
     """Load and validate params.yaml."""
+    task = current()
     params = load_params(path)
     data = _Section(params, "data", path)
     features = _Section(params, "features", path)
@@ -180,18 +194,14 @@ def load_config(path: Path) -> Config:
             max_categories=features.integer("max_categories", minimum=2),
         ),
         model=ModelConfig(
-            type=model.text("type", MODEL_TYPES),
-            n_estimators=model.integer("n_estimators"),
-            max_depth=model.optional_integer("max_depth"),
-            min_samples_leaf=model.integer("min_samples_leaf"),
-{%- if task == "classification" %}
-            C=model.number("C", 0.0, float("inf")),
-{%- else %}
-            alpha=model.number("alpha", 0.0, float("inf")),
-{%- endif %}
+            type=model.text("type", families.names(task.families)),
+            values={
+                spec.name: model.hyperparameter(spec)
+                for spec in families.hyperparameters(task.families)
+            },
         ),
         evaluate=EvaluateConfig(
-            primary_metric=evaluate.text("primary_metric", METRICS),
+            primary_metric=evaluate.text("primary_metric", task.metrics),
             greater_is_better=evaluate.flag("greater_is_better"),
             min_test_rows=evaluate.integer("min_test_rows"),
         ),

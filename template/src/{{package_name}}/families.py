@@ -1,0 +1,103 @@
+"""Model families as a table: what each `model.type` in params.yaml fits.
+
+A family is one entry: its estimator (built for the project's task), the
+hyperparameters it reads from the `model:` section of params.yaml (with their
+types, defaults and search ranges), and what it can do. The task module
+(tasks/) holds the table; config.py validates every family's keys, train.py
+builds the chosen one.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .errors import ConfigError
+
+Kind = Literal["int", "optional_int", "float"]
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    """One flat key under `model:` in params.yaml."""
+
+    name: str
+    kind: Kind
+    default: int | float | None
+    minimum: float
+    """Smallest allowed value: inclusive for "int", exclusive for "float"."""
+    search: tuple[float, float, bool]
+    """(low, high, log scale): the range a tuner explores."""
+    help: str
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a family's fitted estimator offers."""
+
+    feature_importance: bool
+    """`feature_importances_` (trees); the others are ranked by `coef_`."""
+    early_stopping: bool
+    native_missing_values: bool
+    """Accepts NaN without the imputer."""
+
+
+Estimator = Callable[[Mapping[str, Any], int], Any]
+"""Builds an unfitted estimator from the hyperparameter values and the seed."""
+
+
+@dataclass(frozen=True)
+class Family:
+    """One model family: `model.type: <name>` in params.yaml."""
+
+    name: str
+    estimator: Estimator
+    hyperparameters: tuple[Hyperparameter, ...]
+    capabilities: Capabilities
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The params.yaml keys (under `model:`) this family reads."""
+        return tuple(h.name for h in self.hyperparameters)
+
+
+# Hyperparameters shared by the tree ensembles of both tasks.
+N_ESTIMATORS = Hyperparameter(
+    "n_estimators", "int", 100, 1, (50, 500, True), "number of trees"
+)
+MAX_DEPTH = Hyperparameter(
+    "max_depth", "optional_int", 8, 1, (2, 32, True), "null for unlimited"
+)
+MIN_SAMPLES_LEAF = Hyperparameter(
+    "min_samples_leaf", "int", 2, 1, (1, 20, True), "smallest leaf"
+)
+FOREST_PARAMETERS = (N_ESTIMATORS, MAX_DEPTH, MIN_SAMPLES_LEAF)
+FOREST_CAPABILITIES = Capabilities(
+    feature_importance=True, early_stopping=False, native_missing_values=False
+)
+LINEAR_CAPABILITIES = Capabilities(
+    feature_importance=False, early_stopping=False, native_missing_values=False
+)
+
+
+def names(families: tuple[Family, ...]) -> tuple[str, ...]:
+    """The known `model.type` values, in table order."""
+    return tuple(family.name for family in families)
+
+
+def find(families: tuple[Family, ...], name: str) -> Family:
+    """The family called `name`; an unknown name lists the known ones."""
+    for family in families:
+        if family.name == name:
+            return family
+    raise ConfigError(
+        f"model.type must be one of {', '.join(names(families))}, got {name!r}"
+    )
+
+
+def hyperparameters(families: tuple[Family, ...]) -> tuple[Hyperparameter, ...]:
+    """Every key any family reads, once each, in table order."""
+    seen: dict[str, Hyperparameter] = {}
+    for family in families:
+        for parameter in family.hyperparameters:
+            seen.setdefault(parameter.name, parameter)
+    return tuple(seen.values())
