@@ -13,7 +13,7 @@ from .. import DISTRIBUTION, PROJECT_NAME, TASK, __version__, paths
 from ..config import MonitorConfig
 from ..tasks import Scores, current
 from .batching import MicroBatcher
-from .limits import MAX_BODY_BYTES, BodyLimit
+from .limits import MAX_BODY_BYTES, MAX_RECORDS, BodyLimit
 from .model import load_served
 from .observe import Guard, install
 from .schemas import (
@@ -24,11 +24,6 @@ from .schemas import (
     request_model,
     to_frame,
 )
-
-MAX_RECORDS = 1000
-"""Default limit of records in one request (`serve --max-records`)."""
-MAX_RECORDS_LIMIT = 100_000
-"""Upper bound of `serve --max-records`."""
 
 
 def create_app(

@@ -1,13 +1,17 @@
-"""Request size limits: a body above `max_body_bytes` is refused before parsing.
+"""Request size limits: records per request and bytes per body.
 
-A request body larger than `serve --max-body-bytes` is refused with 413 before any
-of it is parsed, whether it declares its length or is sent in chunks: the server
-never holds more than that limit of one request in memory.
+A request body larger than `max_body_bytes` (`serve --max-body-bytes`) is refused
+with 413 before any of it is parsed, whether it declares its length or is sent in
+chunks: the server never holds more than that limit of one request in memory.
 """
 
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+MAX_RECORDS = 1000
+"""Default limit of records in one request (`serve --max-records`)."""
+MAX_RECORDS_LIMIT = 100_000
+"""Upper bound of `serve --max-records`."""
 MAX_BODY_BYTES = 4 * 1024 * 1024
 """Default limit of a request body in bytes (`serve --max-body-bytes`)."""
 MAX_BODY_BYTES_LIMIT = 1024 * 1024 * 1024
