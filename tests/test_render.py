@@ -19,8 +19,10 @@ PACKAGE_MODULES = (
     "artifacts.py",
     "cli.py",
     "config.py",
+    "contract.py",
     "data.py",
     "demo.py",
+    "drift.py",
     "errors.py",
     "evaluate.py",
     "families.py",
@@ -28,10 +30,12 @@ PACKAGE_MODULES = (
     "files.py",
     "loading.py",
     "model_card.py",
+    "monitor.py",
     "paths.py",
     "plots.py",
     "predict.py",
     "py.typed",
+    "reference.py",
     "registry.py",
     "tasks/__init__.py",
     "tracking.py",
@@ -43,6 +47,7 @@ SERVING_MODULES = (
     "serving/batching.py",
     "serving/limits.py",
     "serving/model.py",
+    "serving/observe.py",
     "serving/schemas.py",
 )
 PROJECT_TESTS = (
@@ -50,6 +55,7 @@ PROJECT_TESTS = (
     "test_data.py",
     "test_families.py",
     "test_features.py",
+    "test_monitor.py",
     "test_paths.py",
     "test_pipeline.py",
     "test_predict.py",
@@ -90,7 +96,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
     # --- CI and pre-commit ---
     files |= {".pre-commit-config.yaml", "docs/development.md"}
     if answers["ci_provider"] == "github":
-        files.add(".github/workflows/ci.yml")
+        files |= {".github/workflows/ci.yml", ".github/workflows/monitor.yml"}
         if answers["docker"]:
             files.add(".github/workflows/docker.yml")
     elif answers["ci_provider"] == "gitlab":
@@ -99,7 +105,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
     # Delivery: serving API and container (serving/docker questions).
     if answers["serving"]:
         files |= {f"src/{package}/{name}" for name in SERVING_MODULES}
-        files.add("tests/test_serve.py")
+        files |= {"tests/test_serve.py", "tests/test_observe.py"}
     if answers["docker"]:
         files |= {"Dockerfile", ".dockerignore"}
     # --- scale-out: registry test, team stack ---

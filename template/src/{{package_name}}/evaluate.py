@@ -63,6 +63,7 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
             artifacts={
                 "plots": [root / image for image in images],
                 "reports": [card_path, root / paths.METRICS],
+                "reference": [root / paths.REFERENCE],
             },
         )
         promotion = registry.promote(
