@@ -60,11 +60,13 @@ def branch_after(command: str, project: Path, tmp_path: Path) -> str:
 
 
 def github_push_branches(project: Path) -> dict[str, list[str]]:
+    """The branches each workflow runs on when pushed to (scheduled ones are left out)."""
     found = {}
     for workflow in sorted((project / ".github" / "workflows").glob("*.yml")):
         data = yaml.safe_load(workflow.read_text())
         triggers = data.get("on", data.get(True))  # YAML 1.1 reads `on` as True
-        found[workflow.name] = triggers["push"]["branches"]
+        if "push" in triggers:
+            found[workflow.name] = triggers["push"]["branches"]
     return found
 
 
