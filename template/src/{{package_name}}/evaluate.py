@@ -2,22 +2,27 @@
 
 One MLflow run per evaluation records the params in params.yaml, the metrics in
 reports/metrics.json (the same numbers), the model, the plots and the model card.
-The model is registered, and becomes the `champion` only if it beats the current
-one on `evaluate.primary_metric` (see registry.promote). The metrics and plots
-are the task's (tasks/).
+Next to the model's own test metrics it records how sure they are (validation.py):
+a trivial baseline on the same rows, cross-validation on the training rows and
+bootstrap intervals. The model is registered, and becomes the `champion` only if
+it beats the current one on `evaluate.primary_metric` on the same test rows (see
+registry.promote). The metrics and plots are the task's (tasks/).
 """
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import joblib
+import numpy as np
 import pandas as pd
 
-from . import model_card, paths, registry, tracking
+from . import boosting, model_card, paths, registry, tracking, validation
 from .artifacts import DataSummary
 from .config import Config
 from .files import write_json
 from .tasks import current
+from .train import hyperparameters
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,58 @@ class Evaluation:
     promotion: registry.Promotion
 
 
+def certainty(
+    cfg: Config, root: Path, model: Any, test: pd.DataFrame
+) -> dict[str, Any]:
+    """Baseline, cross-validation, bootstrap intervals and early stopping facts."""
+    target = cfg.data.target
+    train = pd.read_parquet(root / paths.TRAIN)
+    values = hyperparameters(cfg, root)
+    cv: list[float] = []
+    if cfg.evaluate.cv_folds > 1:
+        cv = validation.cross_validate(train, cfg, values)
+    estimator = model.named_steps["model"]
+    return {
+        "baseline": validation.baseline(train, test, target),
+        "cv": {
+            "folds": len(cv),
+            "mean": float(np.mean(cv)) if cv else None,
+            "std": float(np.std(cv)) if cv else None,
+        },
+        "ci": {
+            name: {"low": low, "high": high}
+            for name, (low, high) in validation.bootstrap(
+                model,
+                test.drop(columns=target),
+                test[target],
+                cfg.evaluate.bootstrap,
+                cfg.data.seed,
+            ).items()
+        },
+        "best_iteration": boosting.best_iteration(estimator),
+        "rounds": boosting.rounds(estimator),
+        "hyperparameters": values,
+    }
+
+
+def flat_metrics(
+    scores: dict[str, float], facts: dict[str, Any], metric: str
+) -> dict[str, float]:
+    """Every number of one evaluation as MLflow metric names."""
+    flat = dict(scores)
+    flat.update({f"baseline_{k}": v for k, v in facts["baseline"].items()})
+    if facts["cv"]["mean"] is not None:
+        flat[f"cv_{metric}_mean"] = facts["cv"]["mean"]
+        flat[f"cv_{metric}_std"] = facts["cv"]["std"]
+    for name, bounds in facts["ci"].items():
+        flat[f"{name}_ci_low"] = bounds["low"]
+        flat[f"{name}_ci_high"] = bounds["high"]
+    for key in ("best_iteration", "rounds"):
+        if facts[key] is not None:
+            flat[key] = float(facts[key])
+    return flat
+
+
 def evaluate(cfg: Config, root: Path) -> Evaluation:
     """Run the evaluate stage under `root`."""
     model = joblib.load(root / paths.MODEL)
@@ -37,13 +94,44 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
     target = test[cfg.data.target]
     data = DataSummary.read(root / paths.DATA_SUMMARY)
     task = current()
+    metric = cfg.evaluate.primary_metric
 
     scores = task.compute_metrics(model, features, target)
-    write_json(root / paths.METRICS, scores)
+    facts = certainty(cfg, root, model, test)
+    report = {
+        **scores,
+        "baseline": facts["baseline"],
+        "cv": {key: facts["cv"][key] for key in ("folds", "mean", "std")},
+        "ci": facts["ci"],
+    }
+    write_json(root / paths.METRICS, report)
     images = task.write_plots(model, features, target, root)
+
+    def rescore(model_uri: str) -> float:
+        champion = tracking.load_logged_model(model_uri, root)
+        return task.compute_metrics(champion, features, target)[metric]
 
     tags = {"data_md5": data.md5, "data_path": data.path}
     with tracking.start_run(root, tags) as run_id:
+        model_uri = tracking.log_results(
+            params={**cfg.raw, "fitted": facts["hyperparameters"]},
+            metrics=flat_metrics(scores, facts, metric),
+            model=model,
+            example=features.head(5),
+            artifacts={
+                "plots": [root / image for image in images],
+                "reports": [root / paths.METRICS],
+            },
+        )
+        promotion = registry.promote(
+            model_uri,
+            metric=metric,
+            score=scores[metric],
+            greater_is_better=cfg.evaluate.greater_is_better,
+            rescore=rescore,
+            test_rows=len(test),
+            min_rows=cfg.evaluate.min_promote_rows,
+        )
         card = model_card.render(
             root / paths.CARD_TEMPLATE,
             cfg=cfg,
@@ -53,22 +141,9 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
             metrics=scores,
             data=data,
             images=images,
+            certainty=facts,
+            promotion=promotion,
         )
         card_path = model_card.write(root, card)
-        model_uri = tracking.log_results(
-            params=cfg.raw,
-            metrics=scores,
-            model=model,
-            example=features.head(5),
-            artifacts={
-                "plots": [root / image for image in images],
-                "reports": [card_path, root / paths.METRICS],
-            },
-        )
-        promotion = registry.promote(
-            model_uri,
-            metric=cfg.evaluate.primary_metric,
-            score=scores[cfg.evaluate.primary_metric],
-            greater_is_better=cfg.evaluate.greater_is_better,
-        )
+        tracking.log_artifact(card_path, "reports")
     return Evaluation(metrics=scores, run_id=run_id, promotion=promotion)
