@@ -8,6 +8,7 @@ test rows), add trees while the validation loss improves, and stop after
 round that scored best on that validation split, which evaluate logs.
 """
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -120,14 +121,20 @@ class _EarlyStoppingLightGBM(BaseEstimator):  # type: ignore[misc]
             random_state=self.random_state,
             stratify=target if self.classifier else None,
         )
-        model.fit(
-            fit_rows,
-            fit_target,
-            eval_set=[(valid_rows, valid_target)],
-            callbacks=[lightgbm.early_stopping(self.early_stopping_rounds, verbose=False)],
-        )
+        with warnings.catch_warnings():
+            # eval_X/eval_y, its successor, skips the label encoding of text classes
+            warnings.filterwarnings("ignore", "The argument 'eval_set' is deprecated")
+            model.fit(
+                fit_rows,
+                fit_target,
+                eval_set=[(valid_rows, valid_target)],
+                callbacks=[
+                    lightgbm.early_stopping(self.early_stopping_rounds, verbose=False)
+                ],
+            )
         self.booster_ = model
         self.best_iteration_ = int(model.best_iteration_ or model.n_estimators)
+        self.n_iter_ = max(len(v) for v in next(iter(model.evals_result_.values())).values())
         self.n_features_in_ = model.n_features_in_
         self.feature_importances_ = np.asarray(model.feature_importances_, dtype=float)
         if self.classifier:
@@ -170,7 +177,5 @@ def best_iteration(estimator: Any) -> int | None:
 
 def rounds(estimator: Any) -> int | None:
     """How many boosting rounds were fitted (early stopping: fewer than the maximum)."""
-    if hasattr(estimator, "best_iteration_"):
-        return int(estimator.booster_.booster_.current_iteration())
     value = getattr(estimator, "n_iter_", None)
     return int(value) if value is not None else None

@@ -7,8 +7,9 @@ The sampler (TPE) is seeded from `data.seed`.
 
 The study is stored (tuning/study.db, or `tune.storage`, a database URL), named
 after what it searches: the data, the family, the space and the fixed settings.
-`tune.n_trials` is the number of trials the study holds in all, so raising it
-continues the same study. The best trial's values go to models/best_params.json,
+`tune.n_trials` is the number of finished (complete or pruned) trials the
+study holds in all, so raising it continues the same study; failed trials are
+recorded and do not count. The best trial's values go to models/best_params.json,
 which `train` reads. With `n_trials: 0` nothing is searched and the file says so.
 
 MLflow: one parent run per `tune`, one nested run per trial (its params, the CV
@@ -140,11 +141,13 @@ def tune(cfg: Config, root: Path) -> BestParams:
         except optuna.TrialPruned:
             raise
         except Exception as exc:
-            trial.set_user_attr("error", f"{type(exc).__name__}: {exc}"[:500])
+            first = (str(exc).strip().splitlines() or [""])[0]
+            trial.set_user_attr("error", f"{type(exc).__name__}: {first}"[:300])
             raise
         return sum(scores) / len(scores)
 
-    done = len(study.get_trials(deepcopy=False))
+    finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    done = len(study.get_trials(deepcopy=False, states=finished))
     remaining = max(cfg.tune.n_trials - done, 0)
     with tracking.start_run(root, {"tune.study": name}, run_name=f"tune {name}") as parent:
         logger = tracking.TrialLogger(parent, metric)
@@ -171,10 +174,10 @@ def _best(study: Any, cfg: Config, name: str) -> BestParams:
     complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         errors = [t.user_attrs["error"] for t in trials if "error" in t.user_attrs]
-        first = f"; the first error: {errors[0]}" if errors else ""
+        last = f"; the last error: {errors[-1]}" if errors else ""
         raise TuningError(
             f"tuning {cfg.model.type}: none of the {len(trials)} trials of study "
-            f"{name} completed{first}; check tune.space.{cfg.model.type} in params.yaml"
+            f"{name} completed{last}; check tune.space.{cfg.model.type} in params.yaml"
         )
     best = study.best_trial
     return BestParams(
