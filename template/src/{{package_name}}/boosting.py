@@ -52,14 +52,18 @@ LIGHTGBM_PARAMETERS = (
 )
 
 
-def hist_gradient_boosting(classifier: bool, values: Mapping[str, Any], seed: int) -> Any:
+def hist_gradient_boosting(
+    classifier: bool, values: Mapping[str, Any], seed: int
+) -> Any:
     """scikit-learn's HistGradientBoosting with early stopping on training rows."""
     from sklearn.ensemble import (
         HistGradientBoostingClassifier,
         HistGradientBoostingRegressor,
     )
 
-    kind = HistGradientBoostingClassifier if classifier else HistGradientBoostingRegressor
+    kind = (
+        HistGradientBoostingClassifier if classifier else HistGradientBoostingRegressor
+    )
     return kind(
         max_iter=values["max_iter"],
         learning_rate=values["learning_rate"],
@@ -134,7 +138,9 @@ class _EarlyStoppingLightGBM(BaseEstimator):  # type: ignore[misc]
             )
         self.booster_ = model
         self.best_iteration_ = int(model.best_iteration_ or model.n_estimators)
-        self.n_iter_ = max(len(v) for v in next(iter(model.evals_result_.values())).values())
+        self.n_iter_ = max(
+            len(v) for v in next(iter(model.evals_result_.values())).values()
+        )
         self.n_features_in_ = model.n_features_in_
         self.feature_importances_ = np.asarray(model.feature_importances_, dtype=float)
         if self.classifier:
@@ -145,7 +151,7 @@ class _EarlyStoppingLightGBM(BaseEstimator):  # type: ignore[misc]
         return self.booster_.predict(features)
 
 
-class LightGBMClassifier(ClassifierMixin, _EarlyStoppingLightGBM):
+class LightGBMClassifier(ClassifierMixin, _EarlyStoppingLightGBM):  # type: ignore[misc]
     """LightGBM classifier with early stopping (stratified validation split)."""
 
     classifier = True
@@ -154,14 +160,17 @@ class LightGBMClassifier(ClassifierMixin, _EarlyStoppingLightGBM):
         return self.booster_.predict_proba(features)
 
 
-class LightGBMRegressor(RegressorMixin, _EarlyStoppingLightGBM):
+class LightGBMRegressor(RegressorMixin, _EarlyStoppingLightGBM):  # type: ignore[misc]
     """LightGBM regressor with early stopping."""
 
 
 def lightgbm(classifier: bool, values: Mapping[str, Any], seed: int) -> Any:
     """LightGBM with early stopping on a validation split of the training rows."""
     kind = LightGBMClassifier if classifier else LightGBMRegressor
-    return kind(**{key: values[key] for key in kind().get_params() if key in values}, random_state=seed)
+    return kind(
+        **{key: values[key] for key in kind().get_params() if key in values},
+        random_state=seed,
+    )
 
 
 def best_iteration(estimator: Any) -> int | None:

@@ -128,7 +128,7 @@ class _Section:
     """Reads typed values from one section of params.yaml with clear errors."""
 
     def __init__(self, params: dict[str, Any], name: str, source: Path) -> None:
-        section = params
+        section: Any = params
         for part in name.split("."):
             section = section.get(part) if isinstance(section, dict) else None
         if not isinstance(section, dict):
@@ -257,7 +257,9 @@ def _model(model: _Section, path: Path) -> ModelConfig:
     section = _Section(model.values, name, path)
     section.name = f"model.{name}"
     section.known(family.keys)
-    values = {spec.name: section.hyperparameter(spec) for spec in family.hyperparameters}
+    values = {
+        spec.name: section.hyperparameter(spec) for spec in family.hyperparameters
+    }
     return ModelConfig(type=name, hyperparameters=values)
 
 
@@ -266,7 +268,9 @@ def _tune(params: dict[str, Any], family: str, path: Path) -> TuneConfig:
     tune = _Section(params, "tune", path)
     timeout = tune.values.get("timeout")
     if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or timeout <= 0
     ):
         raise tune._fail("timeout", "null or a number of seconds > 0")
     storage = tune.values.get("storage")

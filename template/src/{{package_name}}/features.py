@@ -238,7 +238,9 @@ def build_preprocessor(
         if impute:
             steps.append(("impute", SimpleImputer(strategy=cfg.numeric_imputer)))
         if cfg.scale or not steps:
-            steps.append(("scale", StandardScaler(with_mean=cfg.scale, with_std=cfg.scale)))
+            steps.append(
+                ("scale", StandardScaler(with_mean=cfg.scale, with_std=cfg.scale))
+            )
         return Pipeline(steps)
 
     categorical_steps: list[tuple[str, object]] = [

@@ -96,7 +96,7 @@ def current_champion(
         return None
     try:
         return Champion(str(version), rescore(f"models:/{name}/{version}"))
-    except Exception as exc:  # noqa: BLE001 - any failure means "cannot compare"
+    except Exception as exc:  # any failure means "cannot compare"
         first = (str(exc).strip().splitlines() or [""])[0][:200]
         return Champion(str(version), None, f"{type(exc).__name__}: {first}")
 
@@ -123,9 +123,7 @@ def gate(
             f"test rows ({champion.failure}); not promoted: move the alias by hand if "
             "the new model should replace it"
         )
-    return decide(
-        metric, score, (champion.version, champion.score), greater_is_better
-    )
+    return decide(metric, score, (champion.version, champion.score), greater_is_better)
 
 
 def promote(
@@ -169,5 +167,9 @@ def promote(
         }
     )
     return Promotion(
-        model=name, version=version, promoted=promoted, reason=reason, champion_score=best
+        model=name,
+        version=version,
+        promoted=promoted,
+        reason=reason,
+        champion_score=best,
     )

@@ -54,7 +54,8 @@ def check_space(cfg: Config) -> None:
     kinds = {spec.name: spec.kind for spec in cfg.model.family.hyperparameters}
     if not cfg.tune.space:
         raise ConfigError(
-            f"params.yaml: tune.space.{cfg.model.type} is empty: declare a range to search"
+            f"params.yaml: tune.space.{cfg.model.type} is empty: declare a range "
+            "to search"
         )
     for name, spec in cfg.tune.space.items():
         where = f"params.yaml: tune.space.{cfg.model.type}.{name}"
@@ -66,8 +67,7 @@ def check_space(cfg: Config) -> None:
         if isinstance(spec, dict) and isinstance(spec.get("choices"), list):
             continue
         numbers = isinstance(spec, dict) and all(
-            isinstance(spec.get(key), int | float) and not isinstance(spec.get(key), bool)
-            for key in ("low", "high")
+            type(spec.get(key)) in (int, float) for key in ("low", "high")
         )
         if not numbers or spec["low"] > spec["high"]:
             raise ConfigError(
@@ -149,7 +149,8 @@ def tune(cfg: Config, root: Path) -> BestParams:
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     done = len(study.get_trials(deepcopy=False, states=finished))
     remaining = max(cfg.tune.n_trials - done, 0)
-    with tracking.start_run(root, {"tune.study": name}, run_name=f"tune {name}") as parent:
+    tags = {"tune.study": name}
+    with tracking.start_run(root, tags, run_name=f"tune {name}") as parent:
         logger = tracking.TrialLogger(parent, metric)
         if remaining:
             study.optimize(

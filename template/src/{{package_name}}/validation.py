@@ -23,9 +23,7 @@ from .train import build, split
 CONFIDENCE = 0.95
 
 
-def baseline(
-    train: pd.DataFrame, test: pd.DataFrame, target: str
-) -> dict[str, float]:
+def baseline(train: pd.DataFrame, test: pd.DataFrame, target: str) -> dict[str, float]:
     """The task's trivial model, fitted on the training rows, on the test rows."""
     task = current()
     model = task.baseline().fit(train.drop(columns=target), train[target])
@@ -80,7 +78,8 @@ class _Replay:
         self.predictions = predictions
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
-        return self.predictions[features.index.to_numpy()]
+        picked: np.ndarray = self.predictions[features.index.to_numpy()]
+        return picked
 
 
 def bootstrap(
@@ -96,11 +95,14 @@ def bootstrap(
     samples: dict[str, list[float]] = {}
     for _ in range(resamples):
         pick = rng.integers(0, len(rows), len(rows))
-        scores = current().compute_metrics(replay, rows.iloc[pick], truth.iloc[pick])  # type: ignore[arg-type]
+        scores = current().compute_metrics(replay, rows.iloc[pick], truth.iloc[pick])
         for name, value in scores.items():
             samples.setdefault(name, []).append(value)
     tail = (1 - CONFIDENCE) / 2 * 100
     return {
-        name: (float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail)))
+        name: (
+            float(np.percentile(values, tail)),
+            float(np.percentile(values, 100 - tail)),
+        )
         for name, values in samples.items()
     }
