@@ -42,7 +42,7 @@ HGB_PARAMETERS = (
 )
 LIGHTGBM_PARAMETERS = (
     Hyperparameter("n_estimators", "int", 1000, 1, "boosting rounds at most"),
-    LEARNING_RATE,
+    Hyperparameter("learning_rate", "float", 0.05, 0.0, "shrinkage"),
     Hyperparameter("num_leaves", "int", 31, 2, "leaves per tree"),
     Hyperparameter("min_child_samples", "int", 20, 1, "smallest leaf"),
     Hyperparameter("reg_lambda", "nonnegative", 0.0, 0, "L2 penalty"),
@@ -186,5 +186,6 @@ def best_iteration(estimator: Any) -> int | None:
 
 def rounds(estimator: Any) -> int | None:
     """How many boosting rounds were fitted (early stopping: fewer than the maximum)."""
-    value = getattr(estimator, "n_iter_", None)
-    return int(value) if value is not None else None
+    if best_iteration(estimator) is None:  # not a boosting family
+        return None
+    return int(estimator.n_iter_)
