@@ -17,6 +17,7 @@ from harness.template import QUESTIONS, render
 PACKAGE_MODULES = (
     "__init__.py",
     "artifacts.py",
+    "boosting.py",
     "cli.py",
     "config.py",
     "data.py",
@@ -36,6 +37,8 @@ PACKAGE_MODULES = (
     "tasks/__init__.py",
     "tracking.py",
     "train.py",
+    "tune.py",
+    "validation.py",
 )
 SERVING_MODULES = (
     "serving/__init__.py",
@@ -46,6 +49,7 @@ SERVING_MODULES = (
 )
 PROJECT_TESTS = (
     "conftest.py",
+    "test_boosting.py",
     "test_data.py",
     "test_families.py",
     "test_features.py",
@@ -53,6 +57,7 @@ PROJECT_TESTS = (
     "test_pipeline.py",
     "test_predict.py",
     "test_train.py",
+    "test_tune.py",
 )
 # Files that hold Jinja on purpose: rendered at run time, not by Copier.
 RUNTIME_TEMPLATES = {"cards/model_card.md.j2"}
