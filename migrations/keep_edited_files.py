@@ -65,6 +65,7 @@ def old_template(src: Path, version: str, template_path: str) -> str | None:
         cwd=src,
         capture_output=True,
         text=True,
+        encoding="utf-8",
         check=False,
     )
     return result.stdout if result.returncode == 0 else None
@@ -81,7 +82,9 @@ def keep(answers_file: Path, src: Path, version: str, moves: list[tuple[str, str
         source = old_template(src, version, template_path)
         if source is None:
             continue  # not a file of that release: the user's own, Copier keeps it
-        if path.read_text(encoding="utf-8") == render(source, data):
+        # Copier renders `.jinja` files and copies the others as they are.
+        old = render(source, data) if template_path.endswith(SUFFIX) else source
+        if path.read_text(encoding="utf-8") == old:
             continue  # untouched: Copier deletes it, the new home replaces it
         saved = path.with_name(path.name + ".orig")
         if not saved.exists():

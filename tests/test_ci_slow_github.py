@@ -29,15 +29,24 @@ HOST_ONLY = {
     "`git fetch origin` stands in for fetch-depth: 0",
     ("ci.yml", "Set up uv"): "uv is on PATH; GitHub's cache service does not exist here",
     ("docker.yml", "Check out the code"): "the fixture's git clone is the checkout",
+    ("docker.yml", "Set up uv"): "uv is on PATH",
+    ("docker.yml", "Get the trained model"): "run from a fresh clone for every tracking "
+    "and remote answer in tests/test_image_job.py",
     ("docker.yml", "Set up Docker Buildx"): "needs a Docker engine (none here)",
-    ("docker.yml", "Build the image (no push)"): "needs a Docker engine; the Dockerfile's "
-    "commands run outside a container in the Docker tests",
+    ("docker.yml", "Build the image (no push)"): "needs a Docker engine; buildah builds "
+    "and runs the image in tests/test_container.py",
     ("docker.yml", "Log in to GHCR"): "needs GitHub's token and ghcr.io",
     ("docker.yml", "Image tags and labels"): "reads GitHub's event context only",
     ("docker.yml", "Build and push the image"): "needs a Docker engine and ghcr.io",
 }
 # The only expressions the run steps and their env use, with their local values.
-CONTEXT = {"github.event.repository.default_branch": "main"}
+CONTEXT = {
+    "github.event.repository.default_branch": "main",
+    # docker.yml's model step: unset repository secrets are empty strings.
+    "secrets.AWS_ACCESS_KEY_ID": "",
+    "secrets.AWS_SECRET_ACCESS_KEY": "",
+    "secrets.AZURE_STORAGE_CONNECTION_STRING": "",
+}
 
 
 @pytest.fixture(scope="module")

@@ -173,7 +173,7 @@ def test_message_after_copy_defaults(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert ordered(message, f"cd {dst}\n", "git init", "uv sync", "uv run dvc repro")
     assert "MODEL_CARD.md" in message
     assert "accuracy, f1_macro, precision_macro, recall_macro" in message
-    assert "uv run mlflow ui --backend-store-uri sqlite:///mlflow.db" in message
+    assert "uv run poe ui, then http://127.0.0.1:5000" in message
     assert "uv run my_ml_project serve --host 127.0.0.1 --port 8000" in message
     assert "docker build -t my-ml-project ." in message
     assert ".github/workflows/" in message

@@ -44,6 +44,7 @@ SERVING_MODULES = (
     "serving/__init__.py",
     "serving/app.py",
     "serving/batching.py",
+    "serving/limits.py",
     "serving/model.py",
     "serving/schemas.py",
 )

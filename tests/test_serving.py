@@ -181,6 +181,21 @@ def test_bad_requests_get_422_naming_the_field(server: Served, batch: pd.DataFra
     assert not_json.status_code == 422
 
 
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_bodies_above_the_limit_get_413(server: Served, chunked: bool) -> None:
+    """The default limit is 4 MiB; a 10 MB body is refused before it is parsed."""
+    body = b'{"records": [' + b'{"x": 1},' * 1_000_000 + b'{"x": 1}]}'
+    content: Any = (body[i : i + 65536] for i in range(0, len(body), 65536)) if chunked else body
+    headers = {"content-type": "application/json"}
+    try:
+        response = httpx.post(server.url + "/predict", content=content, headers=headers, timeout=60)
+    except httpx.WriteError:  # the server may close before the client finished sending
+        pytest.fail("the server closed the connection without answering 413")
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("request body larger than 4194304 bytes")
+    assert server.get("/health").status_code == 200
+
+
 def test_schemathesis_finds_no_server_error(server: Served, tmp_path: Path) -> None:
     result = subprocess.run(
         [str(SCHEMATHESIS), "run", f"{server.url}/openapi.json"]

@@ -493,6 +493,9 @@ def test_edited_serve_module_is_kept_when_the_release_moves_it(
     edited = USER_SERVE_LINE + serve.read_text()
     serve.write_text(edited)
     metrics = (project / MODULE / "metrics.py").read_text()  # left untouched
+    drift = project / "scripts/check_template_drift.py"  # a plain (not .jinja) file
+    drift_edited = drift.read_text() + "# our proxy settings\n"
+    drift.write_text(drift_edited)
     edit(project / "params.yaml", "  n_estimators: 100 ", "  n_estimators: 500 ")
     git(project, "commit", "-qam", "Our changes")
     repo.copy_from(TEMPLATE)
@@ -513,10 +516,15 @@ def test_edited_serve_module_is_kept_when_the_release_moves_it(
     assert not (project / MODULE / "metrics.py").exists()
     assert not (project / MODULE / "metrics.py.orig").exists()
     assert "def compute_metrics(" in (project / TASK_MODULE).read_text()
+    assert not drift.exists()
+    assert (project / "scripts/check_template_drift.py.orig").read_text() == drift_edited
+    assert "uv run poe drift (copier check-update)" in err
     assert metrics  # it existed at 0.2.0
     assert "  n_estimators: 500 " in (project / "params.yaml").read_text()
     # The project is otherwise exactly a fresh render of the new release.
-    result = tree(project, exclude=[f"{MODULE}/serve.py.orig"])
+    result = tree(
+        project, exclude=[f"{MODULE}/serve.py.orig", "scripts/check_template_drift.py.orig"]
+    )
     assert result == tree(fresh(repo, tmp_path / "fresh", "0.2.1", project), exclude=[]) | {
         "params.yaml": result["params.yaml"]
     }

@@ -2,7 +2,7 @@
 
 Copier renders the message before it reads the project's answers, with the `-d`
 values as given (strings from the command line, typed values from the API). The
-end-to-end case (a real update deleting an edited serve.py) is in test_update.py.
+end-to-end case (a real update deleting an edited serving/app.py) is in test_update.py.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ def warning(data: dict[str, Any], *, defaults: bool = True) -> str:
 @pytest.mark.parametrize(
     ("data", "lines"),
     [
-        ({"serving": "false"}, ["serving=false: src/<package_name>/serve.py, tests/test_serve.py"]),
-        ({"serving": False}, ["serving=false: src/<package_name>/serve.py, tests/test_serve.py"]),
+        ({"serving": "false"}, ["serving=false: src/<package_name>/serving/, tests/test_serve.py"]),
+        ({"serving": False}, ["serving=false: src/<package_name>/serving/, tests/test_serve.py"]),
         (
             {"docker": "no"},
             ["docker=false: Dockerfile, .dockerignore, .github/workflows/docker.yml"],

@@ -8,12 +8,21 @@ before the model sees it. Rows go through the same saved sklearn Pipeline as bat
 
 - `model.py`: which model is served and what the API says about it;
 - `batching.py`: concurrent requests scored together (micro-batching);
+- `limits.py`: records per request and bytes per body (413 above the limit);
 - `schemas.py`: the request and response bodies;
 - `app.py`: the FastAPI app and `run`.
 """
 
 from ..tasks import Scores
-from .app import MAX_RECORDS, create_app, run
+from .app import create_app, run
 from .batching import MicroBatcher
+from .limits import MAX_BODY_BYTES, MAX_RECORDS
 
-__all__ = ["MAX_RECORDS", "MicroBatcher", "Scores", "create_app", "run"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_RECORDS",
+    "MicroBatcher",
+    "Scores",
+    "create_app",
+    "run",
+]

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from .. import DISTRIBUTION, PROJECT_NAME, TASK, __version__, paths
 from ..tasks import Scores, current
 from .batching import MicroBatcher
+from .limits import MAX_BODY_BYTES, MAX_RECORDS, BodyLimit
 from .model import load_served
 from .schemas import (
     Health,
@@ -22,15 +23,13 @@ from .schemas import (
     to_frame,
 )
 
-MAX_RECORDS = 1000
-"""Default limit of records in one request (`serve --max-records`)."""
-
 
 def create_app(
     model: str = str(paths.MODEL),
     *,
     root: Path | None = None,
     max_records: int = MAX_RECORDS,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     """The API serving `model`, loaded now (a missing model fails here, not later).
 
@@ -52,6 +51,7 @@ def create_app(
         version=__version__,
         description=f"Predictions of the {TASK} model of {DISTRIBUTION}.",
     )
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
 
     def score(records: list[BaseModel]) -> Scores:
         # What the Pipeline's predict does, preprocessing the records only once.
@@ -129,9 +129,15 @@ def create_app(
     return app
 
 
-def run(model: str, host: str, port: int, max_records: int = MAX_RECORDS) -> None:
+def run(
+    model: str,
+    host: str,
+    port: int,
+    max_records: int = MAX_RECORDS,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> None:
     """Load the model, then serve it until interrupted (Ctrl+C or SIGTERM)."""
     import uvicorn
 
-    app = create_app(model, max_records=max_records)
+    app = create_app(model, max_records=max_records, max_body_bytes=max_body_bytes)
     uvicorn.run(app, host=host, port=port, log_level="info")
