@@ -52,7 +52,13 @@ def test_metrics_are_sane(project: Project) -> None:
         "classification": {"accuracy", "f1_macro", "precision_macro", "recall_macro"},
         "regression": {"r2", "rmse", "mae"},
     }[task]
-    assert set(metrics) == expected
+    assert set(metrics) == expected | {"baseline", "cv", "ci"}
+    # the model beats the trivial baseline on the same rows, and says how sure it is
+    primary = {"classification": "f1_macro", "regression": "rmse"}[task]
+    better = max if task == "classification" else min
+    assert better(metrics[primary], metrics["baseline"][primary]) == metrics[primary]
+    assert metrics["ci"][primary]["low"] <= metrics[primary] <= metrics["ci"][primary]["high"]
+    assert metrics["cv"]["folds"] == 5 and metrics["cv"]["std"] > 0
     for name, (low, high) in SANE[task].items():
         assert low <= metrics[name] <= high, (name, metrics[name])
 
@@ -63,7 +69,11 @@ def test_mlflow_run_records_what_dvc_tracks(project: Project) -> None:
     assert run["experiment"] == f"demo-{project.answers['task']}"
 
     params = project.read_yaml("params.yaml")
-    assert run["params"] == flat_params(params)
+    fitted = {k: v for k, v in run["params"].items() if k.startswith("fitted.")}
+    assert {k: v for k, v in run["params"].items() if k not in fitted} == flat_params(params)
+    # the values the model was fitted with: the chosen family's, untuned here
+    family = params["model"]["type"]
+    assert fitted == {f"fitted.{k}": str(v) for k, v in params["model"][family].items()}
     tracked = project.read_json_output("dvc", "params", "diff", "--all", "--json")["params.yaml"]
     assert run["params"] == {name: str(value["new"]) for name, value in tracked.items()}
 
@@ -168,9 +178,9 @@ def test_second_repro_does_nothing(project: Project) -> None:
 
 def test_hyperparameter_change_reruns_only_dependent_stages(project: Project) -> None:
     params = project.read_yaml("params.yaml")
-    params["model"]["n_estimators"] = 50
+    params["model"]["random_forest"]["n_estimators"] = 50
     project.write_yaml("params.yaml", params)
     out = project.uv_run("dvc", "repro").stdout
     ran = re.findall(r"Running stage '(\w+)'", out)
     assert ran == ["train", "evaluate"]
-    assert project.last_mlflow_run()["params"]["model.n_estimators"] == "50"
+    assert project.last_mlflow_run()["params"]["model.random_forest.n_estimators"] == "50"
