@@ -184,3 +184,29 @@ def test_hyperparameter_change_reruns_only_dependent_stages(project: Project) ->
     ran = re.findall(r"Running stage '(\w+)'", out)
     assert ran == ["train", "evaluate"]
     assert project.last_mlflow_run()["params"]["model.random_forest.n_estimators"] == "50"
+
+
+def test_tuning_runs_once_then_continues_the_study_for_a_larger_budget(
+    project: Project,
+) -> None:
+    # The linear family and 2 folds keep the trials cheap; 2 trials, then 3.
+    params = project.read_yaml("params.yaml")
+    params["model"]["type"] = "linear"
+    params["evaluate"]["cv_folds"] = 2
+    params["tune"]["n_trials"] = 2
+    project.write_yaml("params.yaml", params)
+    out = project.uv_run("dvc", "repro").stdout
+    assert re.findall(r"Running stage '(\w+)'", out) == ["tune", "train", "evaluate"]
+    best = project.read_json("models/best_params.json")
+    assert (best["family"], best["trials"]) == ("linear", 2)
+    fitted = project.last_mlflow_run()["params"]
+    assert {k: float(fitted[f"fitted.{k}"]) for k in best["params"]} == pytest.approx(
+        best["params"]
+    )
+    # Nothing changed: no stage runs, no trial either.
+    assert "Running stage" not in project.uv_run("dvc", "repro").stdout
+
+    out = project.uv_run("dvc", "exp", "run", "-S", "tune.n_trials=3").stdout
+    assert "Running stage 'tune'" in out
+    more = project.read_json("models/best_params.json")
+    assert (more["study"], more["trials"]) == (best["study"], 3)

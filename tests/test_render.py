@@ -201,6 +201,9 @@ def test_answers_drive_the_content(tmp_path: Path) -> None:
         "primary_metric": "rmse",
         "greater_is_better": False,
         "min_test_rows": 10,
+        "min_promote_rows": 50,
+        "cv_folds": 5,
+        "bootstrap": 200,
     }
     assert "alpha" in params["model"] and "C" not in params["model"]
     dvc = yaml.safe_load((root / "dvc.yaml").read_text())

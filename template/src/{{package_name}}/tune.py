@@ -29,6 +29,10 @@ from .config import Config
 from .errors import ConfigError, ProjectError
 
 
+SHAPE = "{low: .., high: .., log: true} or {choices: [...]}"
+"""How a range is written in tune.space."""
+
+
 class TuningError(ProjectError):
     """No trial of the study completed."""
 
@@ -71,8 +75,7 @@ def check_space(cfg: Config) -> None:
         )
         if not numbers or spec["low"] > spec["high"]:
             raise ConfigError(
-                f"{where} must be {{low: .., high: .., log: true}} with low <= high, "
-                f"or {{choices: [...]}}; got {spec!r}"
+                f"{where} must be " + SHAPE + f" with low <= high; got {spec!r}"
             )
         if spec.get("log") and spec["low"] <= 0:
             raise ConfigError(f"{where}: a log scale needs low > 0, got {spec['low']}")
