@@ -205,7 +205,7 @@ def test_answers_drive_the_content(tmp_path: Path) -> None:
         "cv_folds": 5,
         "bootstrap": 200,
     }
-    assert "alpha" in params["model"] and "C" not in params["model"]
+    assert params["model"]["linear"] == {"alpha": 1.0}
     dvc = yaml.safe_load((root / "dvc.yaml").read_text())
     assert dvc["stages"]["train"]["cmd"] == "churn train"
     plots = {next(iter(p)) if isinstance(p, dict) else p for p in dvc["plots"]}
