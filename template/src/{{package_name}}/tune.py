@@ -28,7 +28,6 @@ from .artifacts import BestParams, DataSummary
 from .config import Config
 from .errors import ConfigError, ProjectError
 
-
 SHAPE = "{low: .., high: .., log: true} or {choices: [...]}"
 """How a range is written in tune.space."""
 
