@@ -79,7 +79,9 @@ def test_mlflow_run_records_what_dvc_tracks(project: Project) -> None:
 
     shown = project.uv_run("dvc", "metrics", "show", "--json").stdout
     dvc_metrics = next(iter(yaml.safe_load(shown).values()))["data"]["reports/metrics.json"]["data"]
-    assert run["metrics"] == dvc_metrics == project.read_json("reports/metrics.json")
+    assert dvc_metrics == project.read_json("reports/metrics.json")
+    # MLflow's names are DVC's: nested keys dotted (baseline.f1_macro, cv.mean)
+    assert run["metrics"] == flat_metrics(dvc_metrics)
 
     commit = project.git("rev-parse", "HEAD").strip()
     assert run["tags"]["git_commit"] == commit
@@ -90,6 +92,16 @@ def test_mlflow_run_records_what_dvc_tracks(project: Project) -> None:
     assert {f"plots/{name}" for name in figures} <= set(run["artifacts"])
     assert {"reports/MODEL_CARD.md", "reports/metrics.json"} <= set(run["artifacts"])
     assert [m["source_run_id"] for m in run["models"]] == [run["run_id"]]
+
+
+def flat_metrics(report: dict[str, object], prefix: str = "") -> dict[str, float]:
+    flat: dict[str, float] = {}
+    for key, value in report.items():
+        if isinstance(value, dict):
+            flat.update(flat_metrics(value, f"{prefix}{key}."))
+        elif value is not None:
+            flat[f"{prefix}{key}"] = float(value)  # type: ignore[arg-type]
+    return flat
 
 
 def test_logged_model_has_signature_example_and_pinned_requirements(project: Project) -> None:
@@ -120,7 +132,8 @@ def test_model_card_holds_the_run(project: Project) -> None:
     card = (project.path / "MODEL_CARD.md").read_text()
     _, front, body = card.split("---\n", 2)
     meta = yaml.safe_load(front)
-    metrics = project.read_json("reports/metrics.json")
+    report = project.read_json("reports/metrics.json")
+    metrics = {k: v for k, v in report.items() if not isinstance(v, dict)}
     results = meta["model-index"][0]["results"][0]
     assert {m["type"]: m["value"] for m in results["metrics"]} == metrics
     assert meta["license"] == "mit"
@@ -138,6 +151,11 @@ def test_model_card_holds_the_run(project: Project) -> None:
         "## How to reproduce",
     ):
         assert heading in body
+    primary = {"classification": "f1_macro", "regression": "rmse"}[project.answers["task"]]
+    low, high = report["ci"][primary]["low"], report["ci"][primary]["high"]
+    assert f"| {primary} | {metrics[primary]:.4f} | {low:.4f} to {high:.4f} |" in body
+    assert f"{report['cv']['mean']:.4f} ± {report['cv']['std']:.4f}" in body
+    assert "Model version 1 of " in body and "**promoted**" in body
     assert hashlib.md5((project.path / "data/raw/demo.csv").read_bytes()).hexdigest() in body
     for image in (project.path / "reports/figures").iterdir():
         assert f"](reports/figures/{image.name})" in body

@@ -68,21 +68,31 @@ def certainty(
     }
 
 
-def flat_metrics(
-    scores: dict[str, float], facts: dict[str, Any], metric: str
-) -> dict[str, float]:
-    """Every number of one evaluation as MLflow metric names."""
-    flat = dict(scores)
-    flat.update({f"baseline_{k}": v for k, v in facts["baseline"].items()})
-    if facts["cv"]["mean"] is not None:
-        flat[f"cv_{metric}_mean"] = facts["cv"]["mean"]
-        flat[f"cv_{metric}_std"] = facts["cv"]["std"]
-    for name, bounds in facts["ci"].items():
-        flat[f"{name}_ci_low"] = bounds["low"]
-        flat[f"{name}_ci_high"] = bounds["high"]
-    for key in ("best_iteration", "rounds"):
-        if facts[key] is not None:
-            flat[key] = float(facts[key])
+def report(scores: dict[str, float], facts: dict[str, Any]) -> dict[str, Any]:
+    """reports/metrics.json: the test metrics first, then how sure they are."""
+    result: dict[str, Any] = {
+        **scores,
+        "baseline": facts["baseline"],
+        "cv": facts["cv"],
+        "ci": facts["ci"],
+    }
+    if facts["best_iteration"] is not None:
+        result["early_stopping"] = {
+            "best_iteration": facts["best_iteration"],
+            "rounds": facts["rounds"],
+        }
+    return result
+
+
+def flat_metrics(report: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """metrics.json as MLflow metrics: dotted names, as `dvc metrics show` prints
+    them (`baseline.f1_macro`, `ci.f1_macro.low`); missing values left out."""
+    flat: dict[str, float] = {}
+    for key, value in report.items():
+        if isinstance(value, dict):
+            flat.update(flat_metrics(value, f"{prefix}{key}."))
+        elif value is not None:
+            flat[f"{prefix}{key}"] = float(value)
     return flat
 
 
@@ -98,13 +108,8 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
 
     scores = task.compute_metrics(model, features, target)
     facts = certainty(cfg, root, model, test)
-    report = {
-        **scores,
-        "baseline": facts["baseline"],
-        "cv": {key: facts["cv"][key] for key in ("folds", "mean", "std")},
-        "ci": facts["ci"],
-    }
-    write_json(root / paths.METRICS, report)
+    results = report(scores, facts)
+    write_json(root / paths.METRICS, results)
     images = task.write_plots(model, features, target, root)
 
     def rescore(model_uri: str) -> float:
@@ -115,7 +120,7 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
     with tracking.start_run(root, tags) as run_id:
         model_uri = tracking.log_results(
             params={**cfg.raw, "fitted": facts["hyperparameters"]},
-            metrics=flat_metrics(scores, facts, metric),
+            metrics=flat_metrics(results),
             model=model,
             example=features.head(5),
             artifacts={
