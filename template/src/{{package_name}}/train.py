@@ -76,6 +76,18 @@ def fit(
     values = cfg.model.hyperparameters if values is None else values
     pipeline = build(kinds, cfg, values)
     pipeline.fit(features, target)
+    return settle(pipeline)
+
+
+def settle(pipeline: Pipeline) -> Pipeline:
+    """Predict on one core: a forest fitted on every core (`n_jobs`) would add
+    its trees' outputs in thread order, so the same rows could get predictions
+    that differ in the last digits from one call to the next."""
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+    estimator = pipeline.named_steps["model"]
+    if isinstance(estimator, RandomForestClassifier | RandomForestRegressor):
+        estimator.set_params(n_jobs=1)
     return pipeline
 
 

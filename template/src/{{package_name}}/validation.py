@@ -18,7 +18,7 @@ import pandas as pd
 from . import TASK
 from .config import Config
 from .tasks import current
-from .train import build, split
+from .train import build, settle, split
 
 CONFIDENCE = 0.95
 
@@ -61,7 +61,7 @@ def cross_validate(
         folds(target, cfg.evaluate.cv_folds, cfg.data.seed)
     ):
         model = build(kinds, cfg, values)
-        model.fit(features.iloc[fit_rows], target.iloc[fit_rows])
+        settle(model.fit(features.iloc[fit_rows], target.iloc[fit_rows]))
         held = current().compute_metrics(
             model, features.iloc[held_rows], target.iloc[held_rows]
         )
