@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from harness.env import clean_env
 from harness.project import Project
 
 PACKAGE = "my_ml_project"
@@ -94,13 +93,16 @@ def run_timed(project: Project, *args: str) -> tuple[float, float]:
     """(seconds, peak RSS of the largest process in MB) of `uv run <args>`."""
     venv = project.venv
     assert venv is not None
-    env = {**clean_env(), "VIRTUAL_ENV": str(venv), "UV_PROJECT_ENVIRONMENT": str(venv)}
+    env = {**project.env, "VIRTUAL_ENV": str(venv)}
+    env["PATH"] = f"{venv / 'bin'}:{env['PATH']}"
     start = time.perf_counter()
     result = subprocess.run(
         [TIME, "-f", "RSS_KB=%M", str(venv / "bin" / args[0]), *args[1:]],
-        cwd=project.path, env=env, capture_output=True, text=True, check=True,
+        cwd=project.path, env=env, capture_output=True, text=True, check=False,
     )
     seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     rss = int(re.findall(r"RSS_KB=(\d+)", result.stderr)[-1]) / 1024
     return seconds, rss
 
@@ -120,13 +122,14 @@ def measure(task: str, rows: int, trials: int, base: Path, venv: Path) -> list[s
     project = Project.create(base / task, venv, task=task)
     data = table(rows, task)
     memory_mb = data.memory_usage(deep=True).sum() / 2**20
+    (project.path / "data/raw").mkdir(parents=True, exist_ok=True)
     data.to_csv(project.path / "data/raw/big.csv", index=False)
     set_params(project, **{"data.path": "data/raw/big.csv", "data.target": "target"})
     lines = []
     repro: dict[str, tuple[float, float]] = {}
     for stage in STAGES:
         repro[stage] = run_timed(project, "dvc", "repro", "-s", stage)
-    env = {**clean_env(), "VIRTUAL_ENV": str(venv)}
+    env = {**project.env, "VIRTUAL_ENV": str(venv)}
     bare = json.loads(
         subprocess.run(
             [str(venv / "bin" / "python"), "-c", BARE],
