@@ -16,7 +16,7 @@ UV := $(TOOLS)/bin/uv
 endif
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-fast bench bench-serving lint
+.PHONY: demo test test-fast bench bench-serving bench-monitor lint
 
 $(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS)
@@ -36,6 +36,9 @@ bench: $(UV)
 
 bench-serving: $(UV)
 	$(UV) run --frozen python -m benchmarks.serving
+
+bench-monitor: $(UV)
+	$(UV) run --frozen python -m benchmarks.monitor
 
 lint: $(UV)
 	$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .

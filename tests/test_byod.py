@@ -345,7 +345,7 @@ def model(project: Project) -> Path:
         project.uv_run("churn", "--params", "scoring-params.yaml", stage)
     kept = project.path.parent / "scoring-model"
     kept.mkdir()
-    for name in ("model.joblib", "schema.json"):
+    for name in ("model.joblib", "schema.json", "reference.json"):
         shutil.move(project.path / "models" / name, kept / name)
     shutil.rmtree(project.path / "models")
     shutil.rmtree(project.path / "data" / "prepared")

@@ -96,7 +96,7 @@ def pyproject(root: Path) -> dict[str, Any]:
 def test_github_workflows_match_the_schema(tmp_path: Path, docker: bool) -> None:
     root = render(tmp_path / "p", ci_provider="github", docker=docker)
     names = {p.name for p in workflows(root)}
-    assert names == ({"ci.yml", "docker.yml"} if docker else {"ci.yml"})
+    assert names == {"ci.yml", "monitor.yml"} | ({"docker.yml"} if docker else set())
     result = run(
         BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows(root)
     )

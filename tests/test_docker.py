@@ -62,6 +62,7 @@ def test_dockerignore_sends_only_what_the_image_needs(tmp_path: Path) -> None:
         "src/my_ml_project/serving/app.py",
         "models/model.joblib",
         "models/schema.json",
+        "models/reference.json",
         "reports/metrics.json",
     }
     kept_out = {

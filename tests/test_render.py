@@ -20,8 +20,10 @@ PACKAGE_MODULES = (
     "boosting.py",
     "cli.py",
     "config.py",
+    "contract.py",
     "data.py",
     "demo.py",
+    "drift.py",
     "errors.py",
     "evaluate.py",
     "families.py",
@@ -29,10 +31,12 @@ PACKAGE_MODULES = (
     "files.py",
     "loading.py",
     "model_card.py",
+    "monitor.py",
     "paths.py",
     "plots.py",
     "predict.py",
     "py.typed",
+    "reference.py",
     "registry.py",
     "tasks/__init__.py",
     "tracking.py",
@@ -46,6 +50,7 @@ SERVING_MODULES = (
     "serving/batching.py",
     "serving/limits.py",
     "serving/model.py",
+    "serving/observe.py",
     "serving/schemas.py",
 )
 PROJECT_TESTS = (
@@ -54,6 +59,7 @@ PROJECT_TESTS = (
     "test_data.py",
     "test_families.py",
     "test_features.py",
+    "test_monitor.py",
     "test_paths.py",
     "test_pipeline.py",
     "test_predict.py",
@@ -95,7 +101,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
     # --- CI and pre-commit ---
     files |= {".pre-commit-config.yaml", "docs/development.md"}
     if answers["ci_provider"] == "github":
-        files.add(".github/workflows/ci.yml")
+        files |= {".github/workflows/ci.yml", ".github/workflows/monitor.yml"}
         if answers["docker"]:
             files.add(".github/workflows/docker.yml")
     elif answers["ci_provider"] == "gitlab":
@@ -104,7 +110,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
     # Delivery: serving API and container (serving/docker questions).
     if answers["serving"]:
         files |= {f"src/{package}/{name}" for name in SERVING_MODULES}
-        files.add("tests/test_serve.py")
+        files |= {"tests/test_serve.py", "tests/test_observe.py"}
     if answers["docker"]:
         files |= {"Dockerfile", ".dockerignore"}
     # --- scale-out: registry test, team stack ---

@@ -35,6 +35,7 @@ DVC_OUTPUTS = (
     "data/prepared/summary.json",
     "models/model.joblib",
     "models/schema.json",
+    "models/reference.json",
 )
 
 

@@ -66,9 +66,9 @@ def change_template_everywhere(repo: TemplateRepo) -> None:
     repo.replace("template/pyproject.toml.jinja", '  "mlflow>=3.4,<4",\n', '  "mlflow>=3.5,<4",\n')
     repo.replace(
         "template/README.md.jinja",
-        "| Browse runs |",
+        "| Browse runs | `uv run poe ui`",
         "| Summarise the last run | `uv run python -m {{ package_name }}.report` |\n"
-        "| Browse runs |",
+        "| Browse runs | `uv run poe ui`",
     )
     (repo.path / "template/.dvcignore").unlink()
 

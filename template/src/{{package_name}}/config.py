@@ -14,6 +14,7 @@ from .errors import ConfigError
 from .tasks import current
 
 IMPUTERS = ("mean", "median", "most_frequent")
+ON_SOFT_FINDING = ("warn", "reject")
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,19 @@ class EvaluateConfig:
     """Resamples of the test rows for the confidence intervals (0: none)."""
     min_promote_rows: int
     """A model scored on fewer test rows never becomes the champion."""
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    """The data contract at the door and drift monitoring (contract.py, drift.py)."""
+
+    on_soft_finding: str = "warn"
+    missing_share: float = 0.1
+    psi: float = 0.2
+    p_value: float = 0.01
+    request_log: Path | None = None
+    request_log_max_mb: int = 10
+    request_log_files: int = 10
 
 
 @dataclass(frozen=True)
@@ -289,4 +303,27 @@ def _tune(params: dict[str, Any], family: str, path: Path) -> TuneConfig:
         n_jobs=tune.integer("n_jobs"),
         storage=storage,
         space=dict(space or {}),
+    )
+
+
+def load_monitor(path: Path, *, required: bool = True) -> MonitorConfig:
+    """The `monitor` section of params.yaml, validated.
+
+    With `required` False a missing file gives the defaults: a container image
+    serves the model without the project's params.yaml.
+    """
+    if not required and not path.is_file():
+        return MonitorConfig()
+    monitor = _Section(load_params(path), "monitor", path)
+    log = monitor.values.get("request_log")
+    if log is not None and (not isinstance(log, str) or not log):
+        raise monitor._fail("request_log", "a folder name or null (no request log)")
+    return MonitorConfig(
+        on_soft_finding=monitor.text("on_soft_finding", ON_SOFT_FINDING),
+        missing_share=monitor.number("missing_share", 0.0, 1.0),
+        psi=monitor.number("psi", 0.0, float("inf")),
+        p_value=monitor.number("p_value", 0.0, 1.0),
+        request_log=None if log is None else Path(log),
+        request_log_max_mb=monitor.integer("request_log_max_mb"),
+        request_log_files=monitor.integer("request_log_files"),
     )

@@ -126,6 +126,7 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
             artifacts={
                 "plots": [root / image for image in images],
                 "reports": [root / paths.METRICS],
+                "reference": [root / paths.REFERENCE],
             },
         )
         promotion = registry.promote(

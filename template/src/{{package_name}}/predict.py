@@ -7,16 +7,20 @@ classifier); an input that already has one of those columns is refused rather
 than overwritten.
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from .config import MonitorConfig
+from .contract import Findings, check, enforce
 from .data import read_table, shown
 from .errors import DataError
 from .features import conform, model_kinds
 from .files import atomic_path
 from .loading import load_model
+from .reference import optional_for_model
 from .tasks import current
 
 WRITERS = (".csv", ".parquet", ".pq")
@@ -58,10 +62,25 @@ def predict_frame(
     return result
 
 
+@dataclass(frozen=True)
+class Scored:
+    """What predict_file wrote: rows, and the soft findings (None: not checked)."""
+
+    rows: int
+    findings: Findings | None
+
+
 def predict_file(
-    source: Path, output: Path, model_source: str, *, overwrite: bool = False
-) -> int:
-    """Score `source` into `output`; return the number of rows written."""
+    source: Path,
+    output: Path,
+    model_source: str,
+    *,
+    overwrite: bool = False,
+    monitor: MonitorConfig | None = None,
+) -> Scored:
+    """Score `source` into `output`, checking the rows against the training profile
+    (contract.py) with the `monitor` settings.
+    """
     if output.suffix.lower() not in WRITERS:
         raise DataError(f"{output}: unknown output type; use .csv or .parquet")
     if output.resolve() == source.resolve() and not overwrite:
@@ -71,10 +90,17 @@ def predict_file(
         )
     model = load_model(model_source)
     frame = read_table(source, setting="--input")
-    result = predict_frame(model, frame, str(shown(source)))
+    where = str(shown(source))
+    result = predict_frame(model, frame, where)
+    cfg = monitor or MonitorConfig()
+    reference = optional_for_model(model_source, Path.cwd())
+    findings = None
+    if reference is not None:
+        findings = check(conform(frame, model_kinds(model), where), reference, cfg)
+        enforce(findings, cfg, where)
     with atomic_path(output) as tmp:
         if output.suffix.lower() == ".csv":
             result.to_csv(tmp, index=False)
         else:
             result.to_parquet(tmp, index=False)
-    return len(result)
+    return Scored(len(result), findings)

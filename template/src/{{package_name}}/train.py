@@ -15,6 +15,8 @@ from . import TASK, paths
 from .artifacts import BestParams, Schema
 from .config import Config, ModelConfig
 from .features import (
+    NUMBER,
+    STRING,
     build_preprocessor,
     conform,
     detect_kinds,
@@ -22,6 +24,7 @@ from .features import (
     served_kinds,
 )
 from .files import atomic_path
+from .reference import Reference, build
 from .tasks import current
 
 
@@ -105,6 +108,14 @@ def schema(pipeline: Pipeline, cfg: Config) -> Schema:
     )
 
 
+def reference(pipeline: Pipeline, train: pd.DataFrame, cfg: Config) -> Reference:
+    """The training rows' profile and the model's predictions on them (reference.py)."""
+    kinds = model_kinds(pipeline)
+    features = conform(train.drop(columns=cfg.data.target), kinds, str(paths.TRAIN))
+    kind = NUMBER if current().classes(pipeline) is None else STRING
+    return build(features, kinds, pipeline.predict(features), kind)
+
+
 def train(cfg: Config, root: Path) -> Pipeline:
     """Run the train stage under `root`: read the split, fit, save model and schema."""
     data = pd.read_parquet(root / paths.TRAIN)
@@ -112,4 +123,5 @@ def train(cfg: Config, root: Path) -> Pipeline:
     with atomic_path(root / paths.MODEL) as tmp:
         joblib.dump(pipeline, tmp)
     schema(pipeline, cfg).write(root / paths.SCHEMA)
+    reference(pipeline, data, cfg).write(root / paths.REFERENCE)
     return pipeline

@@ -10,10 +10,12 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from .. import DISTRIBUTION, PROJECT_NAME, TASK, __version__, paths
+from ..config import MonitorConfig
 from ..tasks import Scores, current
 from .batching import MicroBatcher
 from .limits import MAX_BODY_BYTES, MAX_RECORDS, BodyLimit
 from .model import load_served
+from .observe import Guard, install
 from .schemas import (
     Health,
     metadata_model,
@@ -30,14 +32,18 @@ def create_app(
     root: Path | None = None,
     max_records: int = MAX_RECORDS,
     max_body_bytes: int = MAX_BODY_BYTES,
+    monitor: MonitorConfig | None = None,
 ) -> FastAPI:
     """The API serving `model`, loaded now (a missing model fails here, not later).
 
-    Relative paths (the model, reports/metrics.json) are read under `root`, the
-    project folder (default: the current directory).
+    Relative paths (the model, reports/metrics.json, the request log) are read
+    under `root`, the project folder (default: the current directory). `monitor`:
+    the data contract and request log settings (observe.py).
     """
     task = current()
-    served = load_served(model, Path.cwd() if root is None else root)
+    folder = Path.cwd() if root is None else root
+    served = load_served(model, folder)
+    guard = Guard(served, monitor or MonitorConfig(), folder)
     request_body = request_model(record_model(served.features), max_records)
     transform = served.pipeline[:-1]
     estimator = served.pipeline[-1]
@@ -105,6 +111,7 @@ def create_app(
     @app.post("/predict", response_model=predictions_body)
     async def predict(body: request_body) -> BaseModel:  # type: ignore[valid-type]
         """Score 1 to max_records records with the same Pipeline as batch predict."""
+        frame = guard.check(body.records)  # type: ignore[attr-defined]
         try:
             scores = await batcher.score(body.records)  # type: ignore[attr-defined]
         except ValueError as exc:
@@ -117,6 +124,7 @@ def create_app(
                     }
                 ]
             ) from exc
+        guard.scored(frame, scores)
         extra = {}
         if classes is not None:
             extra["probabilities"] = [
@@ -126,6 +134,7 @@ def create_app(
             predictions=scores.predictions, **extra, model_version=served.version
         )
 
+    install(app, guard)
     return app
 
 
@@ -135,9 +144,12 @@ def run(
     port: int,
     max_records: int = MAX_RECORDS,
     max_body_bytes: int = MAX_BODY_BYTES,
+    monitor: MonitorConfig | None = None,
 ) -> None:
     """Load the model, then serve it until interrupted (Ctrl+C or SIGTERM)."""
     import uvicorn
 
-    app = create_app(model, max_records=max_records, max_body_bytes=max_body_bytes)
+    app = create_app(
+        model, max_records=max_records, max_body_bytes=max_body_bytes, monitor=monitor
+    )
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -1,0 +1,110 @@
+"""Soft findings: rows that fit the data contract but not the training profile.
+
+Hard errors (a missing column, a value of the wrong type) stop `predict` and get
+a 422 from the server, as features.conform decides. Soft findings are counted per
+column and reported, never silently dropped:
+
+- out_of_range: a number or date outside the training rows' range;
+- unseen_category: a string the training rows never held;
+- missing_share: a column's share of missing values above the training share by
+  more than monitor.missing_share (every missing cell of that column counts).
+
+`monitor.on_soft_finding` in params.yaml decides what happens then: `warn` (the
+default) scores the rows and reports the counts, `reject` refuses the whole input.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .config import MonitorConfig
+from .errors import DataError
+from .features import DATETIME, STRING
+from .reference import Reference
+
+KINDS = ("out_of_range", "unseen_category", "missing_share")
+
+
+@dataclass
+class Findings:
+    """Counts of soft findings: column -> finding -> rows."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, column: str, kind: str, rows: int) -> None:
+        """Count `rows` findings of `kind` in `column` (zero counts are not kept)."""
+        if rows > 0:
+            by_kind = self.counts.setdefault(column, {})
+            by_kind[kind] = by_kind.get(kind, 0) + rows
+
+    @property
+    def total(self) -> int:
+        """How many findings in all."""
+        return sum(n for by_kind in self.counts.values() for n in by_kind.values())
+
+    def summary(self) -> str:
+        """One line: "2 soft findings: 'age' out_of_range 1, 'city' ..."."""
+        if not self.counts:
+            return "no soft findings: every value is within the training profile"
+        parts = [
+            f"'{column}' {kind} {rows}"
+            for column, by_kind in self.counts.items()
+            for kind, rows in by_kind.items()
+        ]
+        noun = "finding" if self.total == 1 else "findings"
+        return f"{self.total} soft {noun}: " + ", ".join(parts)
+
+
+SMALL = 1000
+"""Up to this many rows, unseen categories are looked up one by one (faster)."""
+
+
+def numbers_of(values: pd.Series, kind: str) -> np.ndarray:
+    """Conformed numbers or dates as floats (dates as days since 1970); NaN if empty."""
+    if kind == DATETIME:
+        days = (values - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)
+        return np.asarray(days, dtype=float)
+    return np.asarray(values, dtype=float)
+
+
+def unseen(cells: np.ndarray, known: dict[str, float]) -> int:
+    """How many of the present `cells` are not among the `known` categories."""
+    if len(cells) <= SMALL:
+        return sum(1 for cell in cells if str(cell) not in known)
+    return int((~pd.Series(cells).astype(str).isin(list(known))).sum())
+
+
+def check(frame: pd.DataFrame, reference: Reference, cfg: MonitorConfig) -> Findings:
+    """The soft findings of conformed feature rows against the training profile."""
+    findings = Findings()
+    rows = len(frame)
+    for name, column in reference.columns.items():
+        if name not in frame.columns or rows == 0:
+            continue
+        if column.kind == STRING:
+            cells = frame[name].to_numpy(dtype=object)
+            empty = pd.isna(cells)
+            if column.categories is not None and column.complete:
+                count = unseen(cells[~empty], column.categories)
+                findings.add(name, "unseen_category", count)
+        else:
+            numbers = numbers_of(frame[name], column.kind)
+            empty = np.isnan(numbers)
+            if column.minimum is not None and column.maximum is not None:
+                with np.errstate(invalid="ignore"):
+                    outside = (numbers < column.minimum) | (numbers > column.maximum)
+                findings.add(name, "out_of_range", int(np.count_nonzero(outside)))
+        missing = int(np.count_nonzero(empty))
+        if missing / rows > column.missing_share + cfg.missing_share:
+            findings.add(name, "missing_share", missing)
+    return findings
+
+
+def enforce(findings: Findings, cfg: MonitorConfig, where: str) -> None:
+    """Refuse the input when monitor.on_soft_finding is `reject` and it has findings."""
+    if cfg.on_soft_finding == "reject" and findings.total:
+        raise DataError(
+            f"{where}: refused, {findings.summary()}; fix those values, or set "
+            "monitor.on_soft_finding to warn in params.yaml to score them anyway"
+        )
