@@ -24,7 +24,8 @@ from .features import (
     served_kinds,
 )
 from .files import atomic_path
-from .reference import Reference, build
+from .reference import Reference
+from .reference import build as profile
 from .tasks import current
 
 
@@ -113,7 +114,7 @@ def reference(pipeline: Pipeline, train: pd.DataFrame, cfg: Config) -> Reference
     kinds = model_kinds(pipeline)
     features = conform(train.drop(columns=cfg.data.target), kinds, str(paths.TRAIN))
     kind = NUMBER if current().classes(pipeline) is None else STRING
-    return build(features, kinds, pipeline.predict(features), kind)
+    return profile(features, kinds, pipeline.predict(features), kind)
 
 
 def train(cfg: Config, root: Path) -> Pipeline:
