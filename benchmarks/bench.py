@@ -44,6 +44,9 @@ from {PACKAGE}.config import load_config
 from {PACKAGE}.demo import write_demo
 from {PACKAGE}.data import prepare
 from {PACKAGE}.train import train
+from {PACKAGE}.tune import tune
+from {PACKAGE}.evaluate import certainty
+from {PACKAGE}.registry import Promotion
 from {PACKAGE} import model_card
 from {PACKAGE}.tasks import current
 import json, pandas as pd
@@ -51,13 +54,16 @@ root = Path.cwd()
 cfg = load_config(root / paths.PARAMS)
 write_demo(root / paths.DEMO_DATA)
 prepared = prepare(cfg, root)
+tune(cfg, root)
 model = train(cfg, root)
 test = prepared.test
 features, target = test.drop(columns=cfg.data.target), test[cfg.data.target]
 scores = current().compute_metrics(model, features, target)
+facts = certainty(cfg, root, model, test)
 images = current().write_plots(model, features, target, root)
 card = model_card.render(root / paths.CARD_TEMPLATE, cfg=cfg, model=model, run_id="bare",
-    experiment="bare", metrics=scores, data=prepared.summary, images=images)
+    experiment="bare", metrics=scores, data=prepared.summary, images=images,
+    certainty=facts, promotion=Promotion("bare", "1", True, "bare"))
 model_card.write(root, card)
 """
 

@@ -62,9 +62,10 @@ def pull_request(tmp_path_factory: pytest.TempPathFactory, shared_venv: Path) ->
     # The pull request: one hyperparameter changed.
     project.git("switch", "-qc", "fewer-trees")
     params = project.read_yaml("params.yaml")
-    assert params["model"]["n_estimators"] != 10 and params["model"]["max_depth"] != 2
-    params["model"]["n_estimators"] = 10
-    params["model"]["max_depth"] = 2
+    forest = params["model"]["random_forest"]
+    assert forest["n_estimators"] != 10 and forest["max_depth"] != 2
+    forest["n_estimators"] = 10
+    forest["max_depth"] = 2
     project.write_yaml("params.yaml", params)
     project.git("commit", "-qam", "Try fewer trees")
     # actions/checkout with fetch-depth: 0 has every branch as origin/<name>.
@@ -123,11 +124,11 @@ def test_ci_run_steps_pass_and_summarise_the_metrics(pull_request: Project, tmp_
         assert row["Old"] == pytest.approx(old[name], abs=1e-5)
         assert row["New"] == pytest.approx(new[name], abs=1e-5)
     assert "## Params: this commit vs `main`" in text
-    branch = project.read_yaml("params.yaml")["model"]
-    main = yaml.safe_load(project.git("show", "origin/main:params.yaml"))["model"]
+    branch = project.read_yaml("params.yaml")["model"]["random_forest"]
+    main = yaml.safe_load(project.git("show", "origin/main:params.yaml"))["model"]["random_forest"]
     for param in ("n_estimators", "max_depth"):
         assert main[param] != branch[param]
-        row = rf"\| params\.yaml\s*\| model\.{param}\s*\| {main[param]}\s*\| {branch[param]}\s*\|"
+        row = rf"\| params\.yaml\s*\| model\.random_forest\.{param}\s*\| {main[param]}\s*\| {branch[param]}\s*\|"
         assert re.search(row, text), text
 
 

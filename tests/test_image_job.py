@@ -116,7 +116,8 @@ def test_image_job_refuses_a_model_other_than_the_committed_one(
     # CI would ship a model nobody evaluated.
     user.git("switch", "-qc", "params-without-repro")
     params = user.read_yaml("params.yaml")
-    params["model"]["n_estimators"] = int(params["model"]["n_estimators"]) + 7
+    forest = params["model"]["random_forest"]
+    forest["n_estimators"] = int(forest["n_estimators"]) + 7
     user.write_yaml("params.yaml", params)
     user.git("commit", "-qam", "More trees, pipeline not run")
     user.git("switch", "-qc", "no-results", "main")

@@ -52,7 +52,13 @@ def test_metrics_are_sane(project: Project) -> None:
         "classification": {"accuracy", "f1_macro", "precision_macro", "recall_macro"},
         "regression": {"r2", "rmse", "mae"},
     }[task]
-    assert set(metrics) == expected
+    assert set(metrics) == expected | {"baseline", "cv", "ci"}
+    # the model beats the trivial baseline on the same rows, and says how sure it is
+    primary = {"classification": "f1_macro", "regression": "rmse"}[task]
+    better = max if task == "classification" else min
+    assert better(metrics[primary], metrics["baseline"][primary]) == metrics[primary]
+    assert metrics["ci"][primary]["low"] <= metrics[primary] <= metrics["ci"][primary]["high"]
+    assert metrics["cv"]["folds"] == 5 and metrics["cv"]["std"] > 0
     for name, (low, high) in SANE[task].items():
         assert low <= metrics[name] <= high, (name, metrics[name])
 
@@ -63,13 +69,21 @@ def test_mlflow_run_records_what_dvc_tracks(project: Project) -> None:
     assert run["experiment"] == f"demo-{project.answers['task']}"
 
     params = project.read_yaml("params.yaml")
-    assert run["params"] == flat_params(params)
+    fitted = {k: v for k, v in run["params"].items() if k.startswith("fitted.")}
+    assert {k: v for k, v in run["params"].items() if k not in fitted} == flat_params(params)
+    # the values the model was fitted with: the chosen family's, untuned here
+    family = params["model"]["type"]
+    assert fitted == {f"fitted.{k}": str(v) for k, v in params["model"][family].items()}
     tracked = project.read_json_output("dvc", "params", "diff", "--all", "--json")["params.yaml"]
-    assert run["params"] == {name: str(value["new"]) for name, value in tracked.items()}
+    assert {k: v for k, v in run["params"].items() if k not in fitted} == {
+        name: str(value["new"]) for name, value in tracked.items()
+    }
 
     shown = project.uv_run("dvc", "metrics", "show", "--json").stdout
     dvc_metrics = next(iter(yaml.safe_load(shown).values()))["data"]["reports/metrics.json"]["data"]
-    assert run["metrics"] == dvc_metrics == project.read_json("reports/metrics.json")
+    assert dvc_metrics == project.read_json("reports/metrics.json")
+    # MLflow's names are DVC's: nested keys dotted (baseline.f1_macro, cv.mean)
+    assert run["metrics"] == flat_metrics(dvc_metrics)
 
     commit = project.git("rev-parse", "HEAD").strip()
     assert run["tags"]["git_commit"] == commit
@@ -80,6 +94,16 @@ def test_mlflow_run_records_what_dvc_tracks(project: Project) -> None:
     assert {f"plots/{name}" for name in figures} <= set(run["artifacts"])
     assert {"reports/MODEL_CARD.md", "reports/metrics.json"} <= set(run["artifacts"])
     assert [m["source_run_id"] for m in run["models"]] == [run["run_id"]]
+
+
+def flat_metrics(report: dict[str, object], prefix: str = "") -> dict[str, float]:
+    flat: dict[str, float] = {}
+    for key, value in report.items():
+        if isinstance(value, dict):
+            flat.update(flat_metrics(value, f"{prefix}{key}."))
+        elif value is not None:
+            flat[f"{prefix}{key}"] = float(value)  # type: ignore[arg-type]
+    return flat
 
 
 def test_logged_model_has_signature_example_and_pinned_requirements(project: Project) -> None:
@@ -110,7 +134,8 @@ def test_model_card_holds_the_run(project: Project) -> None:
     card = (project.path / "MODEL_CARD.md").read_text()
     _, front, body = card.split("---\n", 2)
     meta = yaml.safe_load(front)
-    metrics = project.read_json("reports/metrics.json")
+    report = project.read_json("reports/metrics.json")
+    metrics = {k: v for k, v in report.items() if not isinstance(v, dict)}
     results = meta["model-index"][0]["results"][0]
     assert {m["type"]: m["value"] for m in results["metrics"]} == metrics
     assert meta["license"] == "mit"
@@ -128,6 +153,11 @@ def test_model_card_holds_the_run(project: Project) -> None:
         "## How to reproduce",
     ):
         assert heading in body
+    primary = {"classification": "f1_macro", "regression": "rmse"}[project.answers["task"]]
+    low, high = report["ci"][primary]["low"], report["ci"][primary]["high"]
+    assert f"| {primary} | {metrics[primary]:.4f} | {low:.4f} to {high:.4f} |" in body
+    assert f"{report['cv']['mean']:.4f} ± {report['cv']['std']:.4f}" in body
+    assert "Model version 1 of " in body and "**promoted**" in body
     assert hashlib.md5((project.path / "data/raw/demo.csv").read_bytes()).hexdigest() in body
     for image in (project.path / "reports/figures").iterdir():
         assert f"](reports/figures/{image.name})" in body
@@ -168,9 +198,35 @@ def test_second_repro_does_nothing(project: Project) -> None:
 
 def test_hyperparameter_change_reruns_only_dependent_stages(project: Project) -> None:
     params = project.read_yaml("params.yaml")
-    params["model"]["n_estimators"] = 50
+    params["model"]["random_forest"]["n_estimators"] = 50
     project.write_yaml("params.yaml", params)
     out = project.uv_run("dvc", "repro").stdout
     ran = re.findall(r"Running stage '(\w+)'", out)
     assert ran == ["train", "evaluate"]
-    assert project.last_mlflow_run()["params"]["model.n_estimators"] == "50"
+    assert project.last_mlflow_run()["params"]["model.random_forest.n_estimators"] == "50"
+
+
+def test_tuning_runs_once_then_continues_the_study_for_a_larger_budget(
+    project: Project,
+) -> None:
+    # The linear family and 2 folds keep the trials cheap; 2 trials, then 3.
+    params = project.read_yaml("params.yaml")
+    params["model"]["type"] = "linear"
+    params["evaluate"]["cv_folds"] = 2
+    params["tune"]["n_trials"] = 2
+    project.write_yaml("params.yaml", params)
+    out = project.uv_run("dvc", "repro").stdout
+    assert re.findall(r"Running stage '(\w+)'", out) == ["tune", "train", "evaluate"]
+    best = project.read_json("models/best_params.json")
+    assert (best["family"], best["trials"]) == ("linear", 2)
+    fitted = project.last_mlflow_run()["params"]
+    assert {k: float(fitted[f"fitted.{k}"]) for k in best["params"]} == pytest.approx(
+        best["params"]
+    )
+    # Nothing changed: no stage runs, no trial either.
+    assert "Running stage" not in project.uv_run("dvc", "repro").stdout
+
+    out = project.uv_run("dvc", "exp", "run", "-S", "tune.n_trials=3").stdout
+    assert "Running stage 'tune'" in out
+    more = project.read_json("models/best_params.json")
+    assert (more["study"], more["trials"]) == (best["study"], 3)

@@ -17,6 +17,7 @@ from harness.template import QUESTIONS, render
 PACKAGE_MODULES = (
     "__init__.py",
     "artifacts.py",
+    "boosting.py",
     "cli.py",
     "config.py",
     "contract.py",
@@ -40,6 +41,8 @@ PACKAGE_MODULES = (
     "tasks/__init__.py",
     "tracking.py",
     "train.py",
+    "tune.py",
+    "validation.py",
 )
 SERVING_MODULES = (
     "serving/__init__.py",
@@ -52,6 +55,7 @@ SERVING_MODULES = (
 )
 PROJECT_TESTS = (
     "conftest.py",
+    "test_boosting.py",
     "test_data.py",
     "test_families.py",
     "test_features.py",
@@ -60,6 +64,7 @@ PROJECT_TESTS = (
     "test_pipeline.py",
     "test_predict.py",
     "test_train.py",
+    "test_tune.py",
 )
 # Files that hold Jinja on purpose: rendered at run time, not by Copier.
 RUNTIME_TEMPLATES = {"cards/model_card.md.j2"}
@@ -202,8 +207,11 @@ def test_answers_drive_the_content(tmp_path: Path) -> None:
         "primary_metric": "rmse",
         "greater_is_better": False,
         "min_test_rows": 10,
+        "min_promote_rows": 50,
+        "cv_folds": 5,
+        "bootstrap": 200,
     }
-    assert "alpha" in params["model"] and "C" not in params["model"]
+    assert params["model"]["linear"] == {"alpha": 1.0}
     dvc = yaml.safe_load((root / "dvc.yaml").read_text())
     assert dvc["stages"]["train"]["cmd"] == "churn train"
     plots = {next(iter(p)) if isinstance(p, dict) else p for p in dvc["plots"]}

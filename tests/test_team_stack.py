@@ -242,7 +242,8 @@ def test_predict_loads_the_champion_from_the_server(project: Project) -> None:
 def test_worse_model_is_registered_but_the_champion_stays(project: Project, stack: Stack) -> None:
     best = project.read_json("reports/metrics.json")["f1_macro"]
     params = project.read_yaml("params.yaml")
-    params["model"].update({"type": "linear", "C": 1e-6})
+    params["model"]["type"] = "linear"
+    params["model"]["linear"]["C"] = 1e-6
     project.write_yaml("params.yaml", params)
     out = project.uv_run("dvc", "repro").stdout
     assert "champion unchanged" in out

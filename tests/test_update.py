@@ -60,8 +60,8 @@ def change_template_everywhere(repo: TemplateRepo) -> None:
     )
     repo.replace(
         "template/params.yaml.jinja",
-        "  min_samples_leaf: 2 # random_forest\n",
-        "  min_samples_leaf: 1 # random_forest: smallest leaf\n",
+        "    min_samples_leaf: 2 # smallest leaf\n",
+        "    min_samples_leaf: 1 # smallest leaf\n",
     )
     repo.replace("template/pyproject.toml.jinja", '  "mlflow>=3.4,<4",\n', '  "mlflow>=3.5,<4",\n')
     repo.replace(
@@ -147,8 +147,8 @@ def template_changes_nearby(repo: TemplateRepo) -> None:
     # one unchanged line (max_depth) between this and the user's n_estimators
     repo.replace(
         params,
-        "  min_samples_leaf: 2 # random_forest\n",
-        "  min_samples_leaf: 1 # random_forest\n",
+        "    min_samples_leaf: 2 # smallest leaf\n",
+        "    min_samples_leaf: 1 # smallest leaf\n",
     )
     # the very line the user changed: a genuine conflict
     repo.replace(
@@ -200,8 +200,8 @@ def test_user_edits_survive_and_conflict_only_where_both_changed_a_line(
         )
     ]
     # Around it, both sides' other changes merged without markers.
-    assert "  n_estimators: 500 # random_forest: number of trees\n" in params
-    assert "  min_samples_leaf: 1 # random_forest\n" in params
+    assert "    n_estimators: 500 # number of trees\n" in params
+    assert "    min_samples_leaf: 1 # smallest leaf\n" in params
     taken = re.sub(r"<<<<<<< .*?\n=======\n(.*?)>>>>>>> [^\n]*\n", r"\1", params, flags=re.S)
     assert yaml.safe_load(taken)["features"]["max_categories"] == 30
 
@@ -286,7 +286,7 @@ def test_changed_answer_swaps_the_files_of_that_choice(
     # ... and the user's work is still there, next to the template's change.
     assert result[f"{MODULE}/segments.py"] == USER_MODULE
     assert "  n_estimators: 500 " in result["params.yaml"]
-    assert "  min_samples_leaf: 1 # random_forest: smallest leaf" in result["params.yaml"]
+    assert "    min_samples_leaf: 1 # smallest leaf" in result["params.yaml"]
 
 
 def test_dependency_bot_switch_replaces_renovate_with_dependabot(
@@ -417,7 +417,11 @@ def test_update_from_each_release_to_head_has_no_conflict(start: str, tmp_path: 
     update(project, head_tag, trust=True)
 
     assert conflicted_files(project) == []
-    assert tree(project) == tree(fresh(repo, tmp_path / "fresh", head_tag, project))
+    # The card template is user-owned (_skip_if_exists): an update keeps theirs.
+    card = "cards/model_card.md.j2"
+    assert tree(project, exclude=[card]) == tree(
+        fresh(repo, tmp_path / "fresh", head_tag, project), exclude=[card]
+    )
 
 
 # An answer change deletes a file the user edited: said before, undone from git ---------
@@ -524,3 +528,52 @@ def test_edited_serve_module_is_kept_when_the_release_moves_it(
     assert result == tree(fresh(repo, tmp_path / "fresh", "0.2.1", project), exclude=[]) | {
         "params.yaml": result["params.yaml"]
     }
+
+
+# params.yaml's model section became one section per family -----------------------
+
+
+def flat_params_commit() -> str:
+    """The last commit whose params.yaml had the flat `model:` section."""
+    nested = git(
+        TEMPLATE, "log", "--format=%H", "-S", "hist_gradient_boosting:", "HEAD", "--",
+        "template/params.yaml.jinja",
+    ).split()
+    return f"{nested[-1]}^"
+
+
+def test_migration_carries_flat_model_values_into_the_family_sections(
+    tmp_path: Path,
+) -> None:
+    repo = TemplateRepo.from_commit(tmp_path / "template", flat_params_commit())
+    repo.release("0.2.9")
+    project = repo.render(tmp_path / "project", "0.2.9")
+    edit(project / "params.yaml", "  type: random_forest ", "  type: linear ")
+    edit(project / "params.yaml", "  n_estimators: 100 ", "  n_estimators: 500 ")
+    edit(project / "params.yaml", "  max_depth: 8 ", "  max_depth: null ")
+    edit(project / "params.yaml", "  C: 1.0 ", "  C: 0.25 ")
+    git(project, "commit", "-qam", "Our values")
+    repo.copy_from(TEMPLATE)
+    repo.release("0.3.0")
+
+    update(project, "0.3.0", trust=True)
+
+    assert conflicted_files(project) == []
+    params = (project / "params.yaml").read_text()
+    model = yaml.safe_load(params)["model"]
+    assert model["type"] == "linear"
+    assert model["random_forest"] == {
+        "n_estimators": 500, "max_depth": None, "min_samples_leaf": 2, "n_jobs": -1
+    }
+    assert model["linear"] == {"C": 0.25}
+    assert "    n_estimators: 500 # number of trees\n" in params
+    # everything else is the new release's file
+    fresh_params = (fresh(repo, tmp_path / "fresh", "0.3.0", project) / "params.yaml").read_text()
+    changed = [
+        (old, new)
+        for old, new in zip(fresh_params.splitlines(), params.splitlines(), strict=True)
+        if old != new
+    ]
+    assert [new.split("#")[0].strip() for _, new in changed] == [
+        "type: linear", "n_estimators: 500", "max_depth: null", "C: 0.25"
+    ]

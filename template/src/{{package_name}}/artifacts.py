@@ -1,7 +1,8 @@
 """Typed contracts for the files one stage hands the next.
 
 `prepare` writes data/prepared/summary.json (`DataSummary`), `train` writes
-models/schema.json (`Schema`). Each is checked once, where it is read; the
+models/schema.json (`Schema`), `tune` writes models/best_params.json
+(`BestParams`). Each is checked once, where it is read; the
 readers (evaluate, predict, serving, the model card) then use typed fields.
 """
 
@@ -112,3 +113,32 @@ class Schema:
             features={str(k): str(v) for k, v in features.items()},
             classes=list(classes) if isinstance(classes, list) else None,
         )
+
+
+@dataclass(frozen=True)
+class BestParams:
+    """What `tune` found (models/best_params.json); empty `params` when not tuned."""
+
+    family: str
+    params: dict[str, Any]
+    metric: str
+    value: float | None
+    trial: int | None
+    trials: int
+    study: str | None
+
+    def write(self, path: Path) -> None:
+        write_json(path, asdict(self))
+
+    @classmethod
+    def read(cls, path: Path) -> "BestParams":
+        raw = _read(path, "missing: run `dvc repro` (stage tune) first")
+        try:
+            best = cls(**raw)
+        except TypeError as exc:
+            raise DataError(
+                f"{path}: not a tuning result ({exc}); delete it and run `dvc repro`"
+            ) from exc
+        if not isinstance(best.params, dict):
+            raise DataError(f"{path}: params must be a mapping; run `dvc repro`")
+        return best

@@ -39,23 +39,34 @@ class FeaturesConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Which model family to fit (`type`) and the hyperparameters of every family.
+    """Which model family to fit (`type`) and its hyperparameters.
 
-    The `model:` section is flat: each family reads its own keys (families.py).
+    Each family's values live under its own name: `model.<type>.<key>`
+    (families.py lists the keys).
     """
 
     type: str
-    values: dict[str, Any]
+    hyperparameters: dict[str, Any]
 
     @property
     def family(self) -> families.Family:
         """The family named by `type`."""
         return families.find(current().families, self.type)
 
-    @property
-    def hyperparameters(self) -> dict[str, Any]:
-        """The values the chosen family reads, by key."""
-        return {key: self.values[key] for key in self.family.keys}
+
+@dataclass(frozen=True)
+class TuneConfig:
+    """The hyperparameter search (stage `tune`): budget, storage, search space."""
+
+    n_trials: int
+    """Trials the study holds in total: 0 turns tuning off."""
+    timeout: float | None
+    """Seconds one `tune` run may search, or None for no limit."""
+    n_jobs: int
+    storage: str | None
+    """A database URL for the Optuna study, or None for tuning/study.db."""
+    space: dict[str, Any]
+    """The ranges of the chosen family (`tune.space.<model.type>`)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,12 @@ class EvaluateConfig:
     primary_metric: str
     greater_is_better: bool
     min_test_rows: int
+    cv_folds: int
+    """Cross-validation folds on the training rows (1: no cross-validation)."""
+    bootstrap: int
+    """Resamples of the test rows for the confidence intervals (0: none)."""
+    min_promote_rows: int
+    """A model scored on fewer test rows never becomes the champion."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +107,7 @@ class Config:
     features: FeaturesConfig
     model: ModelConfig
     evaluate: EvaluateConfig
+    tune: TuneConfig
     raw: dict[str, Any]
 
 
@@ -124,7 +142,9 @@ class _Section:
     """Reads typed values from one section of params.yaml with clear errors."""
 
     def __init__(self, params: dict[str, Any], name: str, source: Path) -> None:
-        section = params.get(name)
+        section: Any = params
+        for part in name.split("."):
+            section = section.get(part) if isinstance(section, dict) else None
         if not isinstance(section, dict):
             raise ConfigError(f"{source}: section '{name}' is missing or not a mapping")
         self.values = section
@@ -169,7 +189,30 @@ class _Section:
             return self.optional_integer(spec.name, int(spec.minimum))
         if spec.kind == "int":
             return self.integer(spec.name, int(spec.minimum))
+        if spec.kind == "jobs":
+            value = self.values.get(spec.name)
+            if value == -1 and not isinstance(value, bool):
+                return -1
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise self._fail(spec.name, "-1 (all cores) or a count >= 1")
+            return value
+        if spec.kind == "nonnegative":
+            value = self.values.get(spec.name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise self._fail(spec.name, "a number >= 0")
+            if value < 0:
+                raise self._fail(spec.name, "a number >= 0")
+            return float(value)
         return self.number(spec.name, spec.minimum, float("inf"))
+
+    def known(self, keys: tuple[str, ...]) -> None:
+        """Fail on a key no one reads (a typo would silently change nothing)."""
+        unknown = sorted(set(self.values) - set(keys))
+        if unknown:
+            raise ConfigError(
+                f"{self.source}: {self.name}.{unknown[0]} is not a setting; "
+                f"known: {', '.join(keys)}"
+            )
 
     def flag(self, key: str) -> bool:
         value = self.values.get(key)
@@ -207,19 +250,59 @@ def load_config(path: Path) -> Config:
             scale=features.flag("scale"),
             max_categories=features.integer("max_categories", minimum=2),
         ),
-        model=ModelConfig(
-            type=model.text("type", families.names(task.families)),
-            values={
-                spec.name: model.hyperparameter(spec)
-                for spec in families.hyperparameters(task.families)
-            },
-        ),
+        model=_model(model, path),
         evaluate=EvaluateConfig(
             primary_metric=evaluate.text("primary_metric", task.metrics),
             greater_is_better=evaluate.flag("greater_is_better"),
             min_test_rows=evaluate.integer("min_test_rows"),
+            cv_folds=evaluate.integer("cv_folds"),
+            bootstrap=evaluate.integer("bootstrap", minimum=0),
+            min_promote_rows=evaluate.integer("min_promote_rows"),
         ),
+        tune=_tune(params, model.text("type"), path),
         raw=params,
+    )
+
+
+def _model(model: _Section, path: Path) -> ModelConfig:
+    """`model.type` and the chosen family's section, every key checked."""
+    name = model.text("type", families.names(current().families))
+    family = families.find(current().families, name)
+    section = _Section(model.values, name, path)
+    section.name = f"model.{name}"
+    section.known(family.keys)
+    values = {
+        spec.name: section.hyperparameter(spec) for spec in family.hyperparameters
+    }
+    return ModelConfig(type=name, hyperparameters=values)
+
+
+def _tune(params: dict[str, Any], family: str, path: Path) -> TuneConfig:
+    """The `tune` section; the search space of the chosen family only."""
+    tune = _Section(params, "tune", path)
+    timeout = tune.values.get("timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or timeout <= 0
+    ):
+        raise tune._fail("timeout", "null or a number of seconds > 0")
+    storage = tune.values.get("storage")
+    if storage is not None and (not isinstance(storage, str) or "://" not in storage):
+        raise tune._fail("storage", "null or a database URL such as sqlite:///study.db")
+    n_trials = tune.integer("n_trials", minimum=0)
+    space = (tune.values.get("space") or {}).get(family) if n_trials else {}
+    if n_trials and not isinstance(space, dict):
+        raise ConfigError(
+            f"{path}: tune.space.{family} is missing: declare the ranges to search "
+            "for the chosen model.type"
+        )
+    return TuneConfig(
+        n_trials=n_trials,
+        timeout=None if timeout is None else float(timeout),
+        n_jobs=tune.integer("n_jobs"),
+        storage=storage,
+        space=dict(space or {}),
     )
 
 

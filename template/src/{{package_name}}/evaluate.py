@@ -2,22 +2,27 @@
 
 One MLflow run per evaluation records the params in params.yaml, the metrics in
 reports/metrics.json (the same numbers), the model, the plots and the model card.
-The model is registered, and becomes the `champion` only if it beats the current
-one on `evaluate.primary_metric` (see registry.promote). The metrics and plots
-are the task's (tasks/).
+Next to the model's own test metrics it records how sure they are (validation.py):
+a trivial baseline on the same rows, cross-validation on the training rows and
+bootstrap intervals. The model is registered, and becomes the `champion` only if
+it beats the current one on `evaluate.primary_metric` on the same test rows (see
+registry.promote). The metrics and plots are the task's (tasks/).
 """
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import joblib
+import numpy as np
 import pandas as pd
 
-from . import model_card, paths, registry, tracking
+from . import boosting, model_card, paths, registry, tracking, validation
 from .artifacts import DataSummary
 from .config import Config
 from .files import write_json
 from .tasks import current
+from .train import hyperparameters
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,68 @@ class Evaluation:
     promotion: registry.Promotion
 
 
+def certainty(
+    cfg: Config, root: Path, model: Any, test: pd.DataFrame
+) -> dict[str, Any]:
+    """Baseline, cross-validation, bootstrap intervals and early stopping facts."""
+    target = cfg.data.target
+    train = pd.read_parquet(root / paths.TRAIN)
+    values = hyperparameters(cfg, root)
+    cv: list[float] = []
+    if cfg.evaluate.cv_folds > 1:
+        cv = validation.cross_validate(train, cfg, values)
+    estimator = model.named_steps["model"]
+    return {
+        "baseline": validation.baseline(train, test, target),
+        "cv": {
+            "folds": len(cv),
+            "mean": float(np.mean(cv)) if cv else None,
+            "std": float(np.std(cv)) if cv else None,
+        },
+        "ci": {
+            name: {"low": low, "high": high}
+            for name, (low, high) in validation.bootstrap(
+                model,
+                test.drop(columns=target),
+                test[target],
+                cfg.evaluate.bootstrap,
+                cfg.data.seed,
+            ).items()
+        },
+        "best_iteration": boosting.best_iteration(estimator),
+        "rounds": boosting.rounds(estimator),
+        "hyperparameters": values,
+    }
+
+
+def report(scores: dict[str, float], facts: dict[str, Any]) -> dict[str, Any]:
+    """reports/metrics.json: the test metrics first, then how sure they are."""
+    result: dict[str, Any] = {
+        **scores,
+        "baseline": facts["baseline"],
+        "cv": facts["cv"],
+        "ci": facts["ci"],
+    }
+    if facts["best_iteration"] is not None:
+        result["early_stopping"] = {
+            "best_iteration": facts["best_iteration"],
+            "rounds": facts["rounds"],
+        }
+    return result
+
+
+def flat_metrics(report: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """metrics.json as MLflow metrics: dotted names, as `dvc metrics show` prints
+    them (`baseline.f1_macro`, `ci.f1_macro.low`); missing values left out."""
+    flat: dict[str, float] = {}
+    for key, value in report.items():
+        if isinstance(value, dict):
+            flat.update(flat_metrics(value, f"{prefix}{key}."))
+        elif value is not None:
+            flat[f"{prefix}{key}"] = float(value)
+    return flat
+
+
 def evaluate(cfg: Config, root: Path) -> Evaluation:
     """Run the evaluate stage under `root`."""
     model = joblib.load(root / paths.MODEL)
@@ -37,13 +104,40 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
     target = test[cfg.data.target]
     data = DataSummary.read(root / paths.DATA_SUMMARY)
     task = current()
+    metric = cfg.evaluate.primary_metric
 
     scores = task.compute_metrics(model, features, target)
-    write_json(root / paths.METRICS, scores)
+    facts = certainty(cfg, root, model, test)
+    results = report(scores, facts)
+    write_json(root / paths.METRICS, results)
     images = task.write_plots(model, features, target, root)
+
+    def rescore(model_uri: str) -> float:
+        champion = tracking.load_logged_model(model_uri, root)
+        return task.compute_metrics(champion, features, target)[metric]
 
     tags = {"data_md5": data.md5, "data_path": data.path}
     with tracking.start_run(root, tags) as run_id:
+        model_uri = tracking.log_results(
+            params={**cfg.raw, "fitted": facts["hyperparameters"]},
+            metrics=flat_metrics(results),
+            model=model,
+            example=features.head(5),
+            artifacts={
+                "plots": [root / image for image in images],
+                "reports": [root / paths.METRICS],
+                "reference": [root / paths.REFERENCE],
+            },
+        )
+        promotion = registry.promote(
+            model_uri,
+            metric=metric,
+            score=scores[metric],
+            greater_is_better=cfg.evaluate.greater_is_better,
+            rescore=rescore,
+            test_rows=len(test),
+            min_rows=cfg.evaluate.min_promote_rows,
+        )
         card = model_card.render(
             root / paths.CARD_TEMPLATE,
             cfg=cfg,
@@ -53,23 +147,9 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
             metrics=scores,
             data=data,
             images=images,
+            certainty=facts,
+            promotion=promotion,
         )
         card_path = model_card.write(root, card)
-        model_uri = tracking.log_results(
-            params=cfg.raw,
-            metrics=scores,
-            model=model,
-            example=features.head(5),
-            artifacts={
-                "plots": [root / image for image in images],
-                "reports": [card_path, root / paths.METRICS],
-                "reference": [root / paths.REFERENCE],
-            },
-        )
-        promotion = registry.promote(
-            model_uri,
-            metric=cfg.evaluate.primary_metric,
-            score=scores[cfg.evaluate.primary_metric],
-            greater_is_better=cfg.evaluate.greater_is_better,
-        )
+        tracking.log_artifact(card_path, "reports")
     return Evaluation(metrics=scores, run_id=run_id, promotion=promotion)

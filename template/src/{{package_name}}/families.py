@@ -1,10 +1,10 @@
 """Model families as a table: what each `model.type` in params.yaml fits.
 
 A family is one entry: its estimator (built for the project's task), the
-hyperparameters it reads from the `model:` section of params.yaml (with their
-types, defaults and search ranges), and what it can do. The task module
-(tasks/) holds the table; config.py validates every family's keys, train.py
-builds the chosen one.
+hyperparameters it reads from its own section of params.yaml (`model.<name>:`,
+with their types and defaults), and what it can do. The task module (tasks/)
+holds the table; config.py validates the family's keys, train.py builds the
+chosen one, tune.py searches the ranges declared under `tune.space.<name>`.
 """
 
 from collections.abc import Callable, Mapping
@@ -13,20 +13,23 @@ from typing import Any, Literal
 
 from .errors import ConfigError
 
-Kind = Literal["int", "optional_int", "float"]
+Kind = Literal["int", "optional_int", "float", "nonnegative", "jobs"]
 
 
 @dataclass(frozen=True)
 class Hyperparameter:
-    """One flat key under `model:` in params.yaml."""
+    """One key under `model.<family>:` in params.yaml.
+
+    Kinds: "int" (>= minimum), "optional_int" (null or >= minimum), "float"
+    (> minimum), "nonnegative" (a number >= 0), "jobs" (CPU cores: -1 for all, or
+    a count >= 1).
+    """
 
     name: str
     kind: Kind
     default: int | float | None
     minimum: float
     """Smallest allowed value: inclusive for "int", exclusive for "float"."""
-    search: tuple[float, float, bool]
-    """(low, high, log scale): the range a tuner explores."""
     help: str
 
 
@@ -61,16 +64,11 @@ class Family:
 
 
 # Hyperparameters shared by the tree ensembles of both tasks.
-N_ESTIMATORS = Hyperparameter(
-    "n_estimators", "int", 100, 1, (50, 500, True), "number of trees"
-)
-MAX_DEPTH = Hyperparameter(
-    "max_depth", "optional_int", 8, 1, (2, 32, True), "null for unlimited"
-)
-MIN_SAMPLES_LEAF = Hyperparameter(
-    "min_samples_leaf", "int", 2, 1, (1, 20, True), "smallest leaf"
-)
-FOREST_PARAMETERS = (N_ESTIMATORS, MAX_DEPTH, MIN_SAMPLES_LEAF)
+N_ESTIMATORS = Hyperparameter("n_estimators", "int", 100, 1, "number of trees")
+MAX_DEPTH = Hyperparameter("max_depth", "optional_int", 8, 1, "null for unlimited")
+MIN_SAMPLES_LEAF = Hyperparameter("min_samples_leaf", "int", 2, 1, "smallest leaf")
+N_JOBS = Hyperparameter("n_jobs", "jobs", -1, -1, "CPU cores: -1 for all")
+FOREST_PARAMETERS = (N_ESTIMATORS, MAX_DEPTH, MIN_SAMPLES_LEAF, N_JOBS)
 FOREST_CAPABILITIES = Capabilities(
     feature_importance=True, early_stopping=False, native_missing_values=False
 )
@@ -92,12 +90,3 @@ def find(families: tuple[Family, ...], name: str) -> Family:
     raise ConfigError(
         f"model.type must be one of {', '.join(names(families))}, got {name!r}"
     )
-
-
-def hyperparameters(families: tuple[Family, ...]) -> tuple[Hyperparameter, ...]:
-    """Every key any family reads, once each, in table order."""
-    seen: dict[str, Hyperparameter] = {}
-    for family in families:
-        for parameter in family.hyperparameters:
-            seen.setdefault(parameter.name, parameter)
-    return tuple(seen.values())

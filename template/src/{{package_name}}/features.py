@@ -222,16 +222,25 @@ def datetime_part_names(_: Any, columns: Any) -> list[str]:
     return [f"{column}_{part}" for column in columns for part in DATETIME_PARTS]
 
 
-def build_preprocessor(kinds: dict[str, str], cfg: FeaturesConfig) -> ColumnTransformer:
-    """A transformer for columns of these kinds, fitted later on conformed rows."""
+def build_preprocessor(
+    kinds: dict[str, str], cfg: FeaturesConfig, impute: bool = True
+) -> ColumnTransformer:
+    """A transformer for columns of these kinds, fitted later on conformed rows.
+
+    `impute=False` keeps missing numbers as NaN, for a model that handles them.
+    """
     numeric = [c for c, k in kinds.items() if k == NUMBER]
     dates = [c for c, k in kinds.items() if k == DATETIME]
     categorical = [c for c, k in kinds.items() if k == STRING]
 
     def numbers(*first: tuple[str, object]) -> Pipeline:
-        steps = [*first, ("impute", SimpleImputer(strategy=cfg.numeric_imputer))]
-        if cfg.scale:
-            steps.append(("scale", StandardScaler()))
+        steps = list(first)
+        if impute:
+            steps.append(("impute", SimpleImputer(strategy=cfg.numeric_imputer)))
+        if cfg.scale or not steps:
+            steps.append(
+                ("scale", StandardScaler(with_mean=cfg.scale, with_std=cfg.scale))
+            )
         return Pipeline(steps)
 
     categorical_steps: list[tuple[str, object]] = [

@@ -7,6 +7,7 @@ run id and data facts are filled in here from the run that just finished.
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, metadata
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import sklearn
@@ -15,9 +16,10 @@ from sklearn.pipeline import Pipeline
 
 from . import DISTRIBUTION, TASK, paths
 from .artifacts import DataSummary
-from .config import Config, flatten
+from .config import Config
 from .errors import ConfigError
 from .files import write_text
+from .registry import Promotion
 
 HF_LICENSES = {
     "MIT": "mit",
@@ -84,8 +86,14 @@ def render(
     metrics: dict[str, float],
     data: DataSummary,
     images: list[Path],
+    certainty: dict[str, Any],
+    promotion: Promotion,
 ) -> str:
-    """The card's text for one evaluated run."""
+    """The card's text for one evaluated run.
+
+    `certainty` is evaluate's baseline, cross-validation and bootstrap facts;
+    `promotion` the champion decision.
+    """
     if not template.is_file():
         raise ConfigError(
             f"{template}: model card template missing; restore it from the "
@@ -107,11 +115,20 @@ def render(
         date=datetime.now(UTC).strftime("%Y-%m-%d"),
         framework=f"scikit-learn {sklearn.__version__}",
         estimator=type(model.named_steps["model"]).__name__,
-        hyperparameters=flatten(cfg.raw.get("model", {})),
+        hyperparameters={
+            f"{cfg.model.type}.{key}": value
+            for key, value in certainty["hyperparameters"].items()
+        },
         data=data.to_dict(),
         metrics=metrics,
         primary_metric=cfg.evaluate.primary_metric,
         images=[image.as_posix() for image in images],
+        baseline=certainty["baseline"],
+        cv=certainty["cv"],
+        ci=certainty["ci"],
+        best_iteration=certainty["best_iteration"],
+        rounds=certainty["rounds"],
+        promotion=promotion,
     )
 
 

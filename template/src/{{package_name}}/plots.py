@@ -39,9 +39,11 @@ def feature_importance(model: Pipeline) -> pd.DataFrame:
     estimator = model.named_steps["model"]
     if hasattr(estimator, "feature_importances_"):
         values = np.asarray(estimator.feature_importances_)
-    else:
+    elif hasattr(estimator, "coef_"):
         coef = np.abs(np.asarray(estimator.coef_))
         values = coef.mean(axis=0) if coef.ndim == 2 else coef
+    else:  # HistGradientBoosting reports none: the plot stays empty
+        values = np.full(len(names), np.nan)
     frame = pd.DataFrame(
         {"feature": [display_name(str(n)) for n in names], "importance": values}
     )

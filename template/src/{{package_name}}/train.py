@@ -5,13 +5,14 @@ task's family table, tasks/), built from that family's hyperparameters.
 """
 
 from pathlib import Path
+from typing import Any
 
 import joblib
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from . import TASK, paths
-from .artifacts import Schema
+from .artifacts import BestParams, Schema
 from .config import Config, ModelConfig
 from .features import (
     NUMBER,
@@ -23,28 +24,74 @@ from .features import (
     served_kinds,
 )
 from .files import atomic_path
-from .reference import Reference, build
+from .reference import Reference
+from .reference import build as profile
 from .tasks import current
 
 
-def make_estimator(cfg: ModelConfig, seed: int) -> object:
-    """The estimator named by model.type in params.yaml."""
-    return cfg.family.estimator(cfg.hyperparameters, seed)
+def make_estimator(
+    cfg: ModelConfig, seed: int, values: dict[str, Any] | None = None
+) -> object:
+    """The estimator named by model.type, with `values` (default: params.yaml's)."""
+    return cfg.family.estimator(cfg.hyperparameters if values is None else values, seed)
 
 
-def fit(train: pd.DataFrame, cfg: Config) -> Pipeline:
-    """Fit preprocessing and estimator on the training rows."""
+def hyperparameters(cfg: Config, root: Path) -> dict[str, Any]:
+    """params.yaml's values for the family, overridden by the tuned ones, if any.
+
+    models/best_params.json (stage `tune`) counts only when it was tuned for the
+    family params.yaml chooses now.
+    """
+    values = dict(cfg.model.hyperparameters)
+    best_path = root / paths.BEST_PARAMS
+    if best_path.is_file():
+        best = BestParams.read(best_path)
+        if best.family == cfg.model.type:
+            values.update(best.params)
+    return values
+
+
+def build(kinds: dict[str, str], cfg: Config, values: dict[str, Any]) -> Pipeline:
+    """The unfitted Pipeline: feature transformer, then the estimator."""
+    native = cfg.model.family.capabilities.native_missing_values
+    return Pipeline(
+        [
+            ("features", build_preprocessor(kinds, cfg.features, impute=not native)),
+            ("model", make_estimator(cfg.model, cfg.data.seed, values)),
+        ]
+    )
+
+
+def split(
+    train: pd.DataFrame, cfg: Config
+) -> tuple[pd.DataFrame, pd.Series, dict[str, str]]:
+    """The conformed feature columns, the target and the column kinds."""
     where = str(paths.TRAIN)
     features = train.drop(columns=cfg.data.target)
     kinds = detect_kinds(features, where)
-    features = conform(features, kinds, where)
-    pipeline = Pipeline(
-        [
-            ("features", build_preprocessor(kinds, cfg.features)),
-            ("model", make_estimator(cfg.model, cfg.data.seed)),
-        ]
-    )
-    pipeline.fit(features, train[cfg.data.target])
+    return conform(features, kinds, where), train[cfg.data.target], kinds
+
+
+def fit(
+    train: pd.DataFrame, cfg: Config, values: dict[str, Any] | None = None
+) -> Pipeline:
+    """Fit preprocessing and estimator on the training rows."""
+    features, target, kinds = split(train, cfg)
+    values = cfg.model.hyperparameters if values is None else values
+    pipeline = build(kinds, cfg, values)
+    pipeline.fit(features, target)
+    return settle(pipeline)
+
+
+def settle(pipeline: Pipeline) -> Pipeline:
+    """Predict on one core: a forest fitted on every core (`n_jobs`) would add
+    its trees' outputs in thread order, so the same rows could get predictions
+    that differ in the last digits from one call to the next."""
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+    estimator = pipeline.named_steps["model"]
+    if isinstance(estimator, RandomForestClassifier | RandomForestRegressor):
+        estimator.set_params(n_jobs=1)
     return pipeline
 
 
@@ -67,13 +114,13 @@ def reference(pipeline: Pipeline, train: pd.DataFrame, cfg: Config) -> Reference
     kinds = model_kinds(pipeline)
     features = conform(train.drop(columns=cfg.data.target), kinds, str(paths.TRAIN))
     kind = NUMBER if current().classes(pipeline) is None else STRING
-    return build(features, kinds, pipeline.predict(features), kind)
+    return profile(features, kinds, pipeline.predict(features), kind)
 
 
 def train(cfg: Config, root: Path) -> Pipeline:
     """Run the train stage under `root`: read the split, fit, save model and schema."""
     data = pd.read_parquet(root / paths.TRAIN)
-    pipeline = fit(data, cfg)
+    pipeline = fit(data, cfg, hyperparameters(cfg, root))
     with atomic_path(root / paths.MODEL) as tmp:
         joblib.dump(pipeline, tmp)
     schema(pipeline, cfg).write(root / paths.SCHEMA)

@@ -59,6 +59,8 @@ class Task:
     """(fitted estimator, transformed features) -> predictions (and probabilities)."""
     label_type: Any
     """The JSON type of one prediction in the HTTP API."""
+    baseline: Callable[[], Any]
+    """An unfitted trivial estimator (most frequent class, mean) to compare with."""
 
 
 @cache

@@ -1,0 +1,181 @@
+"""Benchmark the pipeline on a large synthetic table; print a markdown table.
+
+    uv run python -m benchmarks.large [--rows 1000000] [--trials 4]
+
+For each task, a table of `--rows` rows x 20 feature columns (15 numeric with 5%
+missing values, 5 string columns of 3 to 50 values, some missing) is written to
+a rendered project's data/raw/. Then, per stage:
+- `dvc repro -s <stage>` (prepare, tune, train, evaluate), wall-clock time and the
+  peak RSS of the largest process (GNU time's %M);
+- the same stage functions called bare, one after the other in one Python process
+  (no DVC, no MLflow), each timed, with the process's peak RSS.
+And tuning throughput: `tune` with `--trials` trials of the default family,
+`tune.n_jobs` 1 and 2, in trials per minute (a fresh study each time).
+
+Targets: repro / bare <= 1.25 per pipeline, peak RSS <= 3x the table's in-memory
+size (pandas, deep). Timings are not tests: this script reports, it does not fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from harness.project import Project
+
+PACKAGE = "my_ml_project"
+STAGES = ("prepare", "tune", "train", "evaluate")
+TIME = "/usr/bin/time"
+
+BARE = f"""
+import json, resource, sys, time
+from pathlib import Path
+from {PACKAGE} import paths
+from {PACKAGE}.config import load_config
+from {PACKAGE}.data import prepare
+from {PACKAGE}.tune import tune
+from {PACKAGE}.train import train
+from {PACKAGE}.evaluate import certainty
+from {PACKAGE}.tasks import current
+from {PACKAGE}.registry import Promotion
+from {PACKAGE} import model_card
+import pandas as pd
+root = Path.cwd()
+cfg = load_config(root / paths.PARAMS)
+times = {{}}
+start = time.perf_counter(); prepared = prepare(cfg, root); times["prepare"] = time.perf_counter() - start
+start = time.perf_counter(); tune(cfg, root); times["tune"] = time.perf_counter() - start
+start = time.perf_counter(); model = train(cfg, root); times["train"] = time.perf_counter() - start
+start = time.perf_counter()
+test = pd.read_parquet(root / paths.TEST)
+features, target = test.drop(columns=cfg.data.target), test[cfg.data.target]
+scores = current().compute_metrics(model, features, target)
+facts = certainty(cfg, root, model, test)
+images = current().write_plots(model, features, target, root)
+card = model_card.render(root / paths.CARD_TEMPLATE, cfg=cfg, model=model, run_id="bare",
+    experiment="bare", metrics=scores, data=prepared.summary, images=images,
+    certainty=facts, promotion=Promotion("bare", "1", True, "bare"))
+model_card.write(root, card)
+times["evaluate"] = time.perf_counter() - start
+times["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(times))
+"""
+
+
+def table(rows: int, task: str, seed: int = 0) -> pd.DataFrame:
+    """15 numeric and 5 string columns with missing values, and a target."""
+    rng = np.random.default_rng(seed)
+    numbers = rng.normal(size=(rows, 15))
+    frame = pd.DataFrame(numbers, columns=[f"x{i}" for i in range(15)])
+    for i, size in enumerate((3, 5, 10, 20, 50)):
+        codes = rng.integers(0, size, rows)
+        frame[f"s{i}"] = pd.Series([f"v{c}" for c in range(size)]).to_numpy()[codes]
+    signal = numbers[:, 0] + 0.5 * numbers[:, 1] - numbers[:, 2] * numbers[:, 3]
+    signal += (frame["s0"] == "v1").to_numpy() * 1.5
+    noisy = signal + rng.normal(scale=0.5, size=rows)
+    for column in frame.columns:
+        frame.loc[rng.random(rows) < 0.05, column] = np.nan
+    frame["target"] = np.where(noisy > 0, "yes", "no") if task == "classification" else noisy
+    return frame
+
+
+def run_timed(project: Project, *args: str) -> tuple[float, float]:
+    """(seconds, peak RSS of the largest process in MB) of `uv run <args>`."""
+    venv = project.venv
+    assert venv is not None
+    env = {**project.env, "VIRTUAL_ENV": str(venv)}
+    env["PATH"] = f"{venv / 'bin'}:{env['PATH']}"
+    start = time.perf_counter()
+    result = subprocess.run(
+        [TIME, "-f", "RSS_KB=%M", str(venv / "bin" / args[0]), *args[1:]],
+        cwd=project.path, env=env, capture_output=True, text=True, check=False,
+    )
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    rss = int(re.findall(r"RSS_KB=(\d+)", result.stderr)[-1]) / 1024
+    return seconds, rss
+
+
+def set_params(project: Project, **changes: object) -> None:
+    params = yaml.safe_load((project.path / "params.yaml").read_text())
+    for dotted, value in changes.items():
+        section = params
+        *parents, key = dotted.split(".")
+        for part in parents:
+            section = section[part]
+        section[key] = value
+    (project.path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def measure(task: str, rows: int, trials: int, base: Path, venv: Path) -> list[str]:
+    project = Project.create(base / task, venv, task=task)
+    data = table(rows, task)
+    memory_mb = data.memory_usage(deep=True).sum() / 2**20
+    (project.path / "data/raw").mkdir(parents=True, exist_ok=True)
+    data.to_csv(project.path / "data/raw/big.csv", index=False)
+    set_params(project, **{"data.path": "data/raw/big.csv", "data.target": "target"})
+    lines = []
+    repro: dict[str, tuple[float, float]] = {}
+    for stage in STAGES:
+        repro[stage] = run_timed(project, "dvc", "repro", "-s", stage)
+    env = {**project.env, "VIRTUAL_ENV": str(venv)}
+    bare = json.loads(
+        subprocess.run(
+            [str(venv / "bin" / "python"), "-c", BARE],
+            cwd=project.path, env=env, capture_output=True, text=True, check=True,
+        ).stdout.splitlines()[-1]
+    )
+    total_repro = sum(seconds for seconds, _ in repro.values())
+    total_bare = sum(bare[stage] for stage in STAGES)
+    peak = max(rss for _, rss in repro.values())
+    for stage in STAGES:
+        seconds, rss = repro[stage]
+        lines.append(
+            f"| {task} | {stage} | {seconds:.1f} | {bare[stage]:.1f} | "
+            f"{seconds / max(bare[stage], 1e-9):.2f} | {rss:.0f} |"
+        )
+    lines.append(
+        f"| {task} | **all** | {total_repro:.1f} | {total_bare:.1f} | "
+        f"{total_repro / total_bare:.2f} | {peak:.0f} (bare {bare['rss_mb']:.0f}; "
+        f"data {memory_mb:.0f} MB, {peak / memory_mb:.1f}x) |"
+    )
+    for jobs in (1, 2):
+        shutil.rmtree(project.path / "tuning", ignore_errors=True)
+        set_params(project, **{"tune.n_trials": trials, "tune.n_jobs": jobs})
+        seconds, _ = run_timed(project, PACKAGE, "tune")
+        lines.append(
+            f"| {task} | tune {trials} trials, n_jobs {jobs} | {seconds:.1f} | | | "
+            f"{trials / seconds * 60:.2f} trials/min |"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--trials", type=int, default=4)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-large-") as folder:
+        base = Path(folder)
+        venv = base / "venv"
+        print(f"{args.rows:,} rows x 20 columns\n")
+        print("| task | stage | dvc repro s | bare s | ratio | peak RSS MB |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        for task in ("classification", "regression"):
+            for line in measure(task, args.rows, args.trials, base, venv):
+                print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""Stage `tune`: search the chosen family's hyperparameters with Optuna.
+
+The search space is `tune.space.<model.type>` in params.yaml; each trial is
+scored by cross-validation on the training rows (validation.cross_validate), and
+the median pruner stops a trial whose running mean after a fold falls behind.
+The sampler (TPE) is seeded from `data.seed`.
+
+The study is stored (tuning/study.db, or `tune.storage`, a database URL), named
+after what it searches: the data, the family, the space and the fixed settings.
+`tune.n_trials` is the number of finished (complete or pruned) trials the
+study holds in all, so raising it continues the same study; failed trials are
+recorded and do not count. The best trial's values go to models/best_params.json,
+which `train` reads. With `n_trials: 0` nothing is searched and the file says so.
+
+MLflow: one parent run per `tune`, one nested run per trial (its params, the CV
+score and the trial's state: COMPLETE, PRUNED or FAIL).
+"""
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import paths
+from .artifacts import BestParams, DataSummary
+from .config import Config
+from .errors import ConfigError, ProjectError
+
+SHAPE = "{low: .., high: .., log: true} or {choices: [...]}"
+"""How a range is written in tune.space."""
+
+
+class TuningError(ProjectError):
+    """No trial of the study completed."""
+
+
+def study_name(cfg: Config, data_md5: str) -> str:
+    """Same data, family, space and fixed settings -> the same study."""
+    facts = {
+        "data": data_md5,
+        "family": cfg.model.type,
+        "space": cfg.tune.space,
+        "fixed": cfg.model.hyperparameters,
+        "features": cfg.raw.get("features"),
+        "metric": cfg.evaluate.primary_metric,
+        "folds": cfg.evaluate.cv_folds,
+        "seed": cfg.data.seed,
+    }
+    digest = hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode())
+    return f"{cfg.model.type}-{digest.hexdigest()[:12]}"
+
+
+def check_space(cfg: Config) -> None:
+    """Every range names a setting of the family and has a valid shape."""
+    kinds = {spec.name: spec.kind for spec in cfg.model.family.hyperparameters}
+    if not cfg.tune.space:
+        raise ConfigError(
+            f"params.yaml: tune.space.{cfg.model.type} is empty: declare a range "
+            "to search"
+        )
+    for name, spec in cfg.tune.space.items():
+        where = f"params.yaml: tune.space.{cfg.model.type}.{name}"
+        if name not in kinds:
+            raise ConfigError(
+                f"{where} is not a setting of {cfg.model.type}; known: "
+                f"{', '.join(kinds)}"
+            )
+        if isinstance(spec, dict) and isinstance(spec.get("choices"), list):
+            continue
+        numbers = isinstance(spec, dict) and all(
+            type(spec.get(key)) in (int, float) for key in ("low", "high")
+        )
+        if not numbers or spec["low"] > spec["high"]:
+            raise ConfigError(
+                f"{where} must be " + SHAPE + f" with low <= high; got {spec!r}"
+            )
+        if spec.get("log") and spec["low"] <= 0:
+            raise ConfigError(f"{where}: a log scale needs low > 0, got {spec['low']}")
+
+
+def suggest(trial: Any, name: str, spec: dict[str, Any], kind: str) -> Any:
+    """One value from a range {low, high, log} or {choices: [...]}."""
+    if "choices" in spec:
+        return trial.suggest_categorical(name, spec["choices"])
+    log = bool(spec.get("log", False))
+    if kind in ("int", "optional_int", "jobs"):
+        return trial.suggest_int(name, int(spec["low"]), int(spec["high"]), log=log)
+    return trial.suggest_float(name, float(spec["low"]), float(spec["high"]), log=log)
+
+
+def storage_url(cfg: Config, root: Path) -> str:
+    """tune.storage, or the project's own SQLite file."""
+    if cfg.tune.storage:
+        return cfg.tune.storage
+    (root / paths.STUDY).parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(root / paths.STUDY).resolve().as_posix()}"
+
+
+def tune(cfg: Config, root: Path) -> BestParams:
+    """Run the tune stage under `root`; write and return models/best_params.json."""
+    metric = cfg.evaluate.primary_metric
+    if cfg.tune.n_trials == 0:
+        best = BestParams(cfg.model.type, {}, metric, None, None, 0, None)
+        best.write(root / paths.BEST_PARAMS)
+        return best
+
+    import optuna
+
+    from . import tracking
+    from .validation import cross_validate
+
+    check_space(cfg)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    train = pd.read_parquet(root / paths.TRAIN)
+    data = DataSummary.read(root / paths.DATA_SUMMARY)
+    name = study_name(cfg, data.md5)
+    study = optuna.create_study(
+        study_name=name,
+        storage=storage_url(cfg, root),
+        load_if_exists=True,
+        direction="maximize" if cfg.evaluate.greater_is_better else "minimize",
+        sampler=optuna.samplers.TPESampler(seed=cfg.data.seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1),
+    )
+    space = cfg.tune.space
+    kinds = {spec.name: spec.kind for spec in cfg.model.family.hyperparameters}
+
+    def objective(trial: optuna.Trial) -> float:
+        values = dict(cfg.model.hyperparameters)
+        values.update(
+            {key: suggest(trial, key, spec, kinds[key]) for key, spec in space.items()}
+        )
+
+        def report(fold: int, running: float) -> None:
+            trial.report(running, fold)
+            if trial.should_prune():
+                raise optuna.TrialPruned
+
+        try:
+            scores = cross_validate(train, cfg, values, report)
+        except optuna.TrialPruned:
+            raise
+        except Exception as exc:
+            first = (str(exc).strip().splitlines() or [""])[0]
+            trial.set_user_attr("error", f"{type(exc).__name__}: {first}"[:300])
+            raise
+        return sum(scores) / len(scores)
+
+    finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    done = len(study.get_trials(deepcopy=False, states=finished))
+    remaining = max(cfg.tune.n_trials - done, 0)
+    tags = {"tune.study": name}
+    with tracking.start_run(root, tags, run_name=f"tune {name}") as parent:
+        logger = tracking.TrialLogger(parent, metric)
+        if remaining:
+            study.optimize(
+                objective,
+                n_trials=remaining,
+                timeout=cfg.tune.timeout,
+                n_jobs=cfg.tune.n_jobs,
+                catch=(Exception,),
+                callbacks=[lambda _study, trial: logger.log(trial)],
+            )
+        best = _best(study, cfg, name)
+        tracking.log_tuning(best.params, best.value, len(study.trials), metric)
+    best.write(root / paths.BEST_PARAMS)
+    return best
+
+
+def _best(study: Any, cfg: Config, name: str) -> BestParams:
+    """The best completed trial, or one clear error when none completed."""
+    import optuna
+
+    trials = study.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not complete:
+        errors = [t.user_attrs["error"] for t in trials if "error" in t.user_attrs]
+        last = f"; the last error: {errors[-1]}" if errors else ""
+        raise TuningError(
+            f"tuning {cfg.model.type}: none of the {len(trials)} trials of study "
+            f"{name} completed{last}; check tune.space.{cfg.model.type} in params.yaml"
+        )
+    best = study.best_trial
+    return BestParams(
+        family=cfg.model.type,
+        params=dict(best.params),
+        metric=cfg.evaluate.primary_metric,
+        value=float(best.value),
+        trial=int(best.number),
+        trials=len(trials),
+        study=name,
+    )
