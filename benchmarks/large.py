@@ -53,7 +53,8 @@ import pandas as pd
 root = Path.cwd()
 cfg = load_config(root / paths.PARAMS)
 times = {{}}
-start = time.perf_counter(); prepared = prepare(cfg, root); times["prepare"] = time.perf_counter() - start
+start = time.perf_counter(); prepared = prepare(cfg, root)
+times["prepare"] = time.perf_counter() - start
 start = time.perf_counter(); tune(cfg, root); times["tune"] = time.perf_counter() - start
 start = time.perf_counter(); model = train(cfg, root); times["train"] = time.perf_counter() - start
 start = time.perf_counter()
@@ -98,7 +99,11 @@ def run_timed(project: Project, *args: str) -> tuple[float, float]:
     start = time.perf_counter()
     result = subprocess.run(
         [TIME, "-f", "RSS_KB=%M", str(venv / "bin" / args[0]), *args[1:]],
-        cwd=project.path, env=env, capture_output=True, text=True, check=False,
+        cwd=project.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     seconds = time.perf_counter() - start
     if result.returncode != 0:
@@ -133,7 +138,11 @@ def measure(task: str, rows: int, trials: int, base: Path, venv: Path) -> list[s
     bare = json.loads(
         subprocess.run(
             [str(venv / "bin" / "python"), "-c", BARE],
-            cwd=project.path, env=env, capture_output=True, text=True, check=True,
+            cwd=project.path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.splitlines()[-1]
     )
     total_repro = sum(seconds for seconds, _ in repro.values())

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -80,8 +79,10 @@ def main() -> None:
             assert report["rows"] == args.rows, report["rows"]
             rows.append((name, sizes[name], seconds, mib, status, report["flagged"]))
     bytecode = "set" if os.environ.get("PYTHONDONTWRITEBYTECODE") else "unset"
-    print(f"rows: {args.rows:,}; load average before: {load[0]:.2f}; "
-          f"PYTHONDONTWRITEBYTECODE {bytecode}; Python {sys.version.split()[0]}")
+    print(
+        f"rows: {args.rows:,}; load average before: {load[0]:.2f}; "
+        f"PYTHONDONTWRITEBYTECODE {bytecode}; Python {sys.version.split()[0]}"
+    )
     print()
     print("| input | size | wall time | peak memory | exit | flagged |")
     print("| --- | --- | --- | --- | --- | --- |")

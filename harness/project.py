@@ -46,6 +46,17 @@ print(json.dumps({
 """
 
 
+def flat_metrics(report: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """metrics.json as MLflow logs it: dotted keys (`baseline.f1_macro`), numbers."""
+    flat: dict[str, float] = {}
+    for key, value in report.items():
+        if isinstance(value, dict):
+            flat.update(flat_metrics(value, f"{prefix}{key}."))
+        elif value is not None:
+            flat[f"{prefix}{key}"] = float(value)
+    return flat
+
+
 def flat_params(params: dict[str, Any], prefix: str = "") -> dict[str, str]:
     """params.yaml as MLflow logs it: dotted keys (`model.max_depth`), string values."""
     flat: dict[str, str] = {}

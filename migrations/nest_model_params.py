@@ -22,7 +22,6 @@ Runs with Copier's own Python (`_copier_python`), which has PyYAML.
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +84,7 @@ def main() -> None:
         return
     for key, value in saved.items():
         if key == "type":
-            text = re.sub(
-                r"^(  type: )[A-Za-z_]+", rf"\g<1>{value}", text, count=1, flags=re.M
-            )
+            text = re.sub(r"^(  type: )[A-Za-z_]+", rf"\g<1>{value}", text, count=1, flags=re.M)
         else:
             text = _set(text, FAMILY[key], key, value)
     PARAMS.write_text(text, encoding="utf-8")

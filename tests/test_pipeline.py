@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.project import Project, flat_params
+from harness.project import Project, flat_metrics, flat_params
 
 pytestmark = pytest.mark.slow
 
@@ -94,16 +94,6 @@ def test_mlflow_run_records_what_dvc_tracks(project: Project) -> None:
     assert {f"plots/{name}" for name in figures} <= set(run["artifacts"])
     assert {"reports/MODEL_CARD.md", "reports/metrics.json"} <= set(run["artifacts"])
     assert [m["source_run_id"] for m in run["models"]] == [run["run_id"]]
-
-
-def flat_metrics(report: dict[str, object], prefix: str = "") -> dict[str, float]:
-    flat: dict[str, float] = {}
-    for key, value in report.items():
-        if isinstance(value, dict):
-            flat.update(flat_metrics(value, f"{prefix}{key}."))
-        elif value is not None:
-            flat[f"{prefix}{key}"] = float(value)  # type: ignore[arg-type]
-    return flat
 
 
 def test_logged_model_has_signature_example_and_pinned_requirements(project: Project) -> None:

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from harness import servers
-from harness.project import Project, flat_params
+from harness.project import Project, flat_metrics, flat_params
 
 pytestmark = pytest.mark.slow
 
@@ -185,8 +185,11 @@ def test_run_params_metrics_and_champion_on_the_server(project: Project, stack: 
     run = runs[0]
     params, metrics, tags = data_of(run)
     assert run["info"]["status"] == "FINISHED"
-    assert params == flat_params(project.read_yaml("params.yaml"))
-    assert metrics == project.read_json("reports/metrics.json")
+    # fitted.*: the values the model was fitted with (tuned or from params.yaml)
+    assert {k: v for k, v in params.items() if not k.startswith("fitted.")} == flat_params(
+        project.read_yaml("params.yaml")
+    )
+    assert metrics == flat_metrics(project.read_json("reports/metrics.json"))
     assert tags["git_commit"] == project.git("rev-parse", "HEAD").strip()
     assert tags["champion.decision"] == "promoted"
     assert tags["champion.reason"] == "no champion yet"

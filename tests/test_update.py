@@ -117,7 +117,7 @@ CARD_PROMPT = "- **Primary use:** What decision do the predictions support, and 
 def user_edits(project: Path) -> None:
     """What a user does in the first weeks, committed."""
     # params.yaml: two values
-    edit(project / "params.yaml", "  n_estimators: 100 ", "  n_estimators: 500 ")
+    edit(project / "params.yaml", "  seed: 42\n", "  seed: 7\n")
     edit(project / "params.yaml", "  max_categories: 20 ", "  max_categories: 50 ")
     # pyproject.toml: a dependency added the usual way (edits the file, no network)
     subprocess.run(
@@ -262,7 +262,7 @@ def test_changed_answer_swaps_the_files_of_that_choice(
 ) -> None:
     project = repo.render(tmp_path / "project", "1.0.0")
     (project / MODULE / "segments.py").write_text(USER_MODULE)
-    edit(project / "params.yaml", "  n_estimators: 100 ", "  n_estimators: 500 ")
+    edit(project / "params.yaml", "  seed: 42\n", "  seed: 7\n")
     git(project, "add", "-A")
     git(project, "commit", "-qm", "Our changes")
     change_template_everywhere(repo)
@@ -496,7 +496,7 @@ def test_edited_serve_module_is_kept_when_the_release_moves_it(
     drift = project / "scripts/check_template_drift.py"  # a plain (not .jinja) file
     drift_edited = drift.read_text() + "# our proxy settings\n"
     drift.write_text(drift_edited)
-    edit(project / "params.yaml", "  n_estimators: 100 ", "  n_estimators: 500 ")
+    edit(project / "params.yaml", "  seed: 42\n", "  seed: 7\n")
     git(project, "commit", "-qam", "Our changes")
     repo.copy_from(TEMPLATE)
     repo.release("0.2.1")
@@ -520,7 +520,7 @@ def test_edited_serve_module_is_kept_when_the_release_moves_it(
     assert (project / "scripts/check_template_drift.py.orig").read_text() == drift_edited
     assert "uv run poe drift (copier check-update)" in err
     assert metrics  # it existed at 0.2.0
-    assert "  n_estimators: 500 " in (project / "params.yaml").read_text()
+    assert "  seed: 7\n" in (project / "params.yaml").read_text()
     # The project is otherwise exactly a fresh render of the new release.
     result = tree(
         project, exclude=[f"{MODULE}/serve.py.orig", "scripts/check_template_drift.py.orig"]
@@ -536,7 +536,13 @@ def test_edited_serve_module_is_kept_when_the_release_moves_it(
 def flat_params_commit() -> str:
     """The last commit whose params.yaml had the flat `model:` section."""
     nested = git(
-        TEMPLATE, "log", "--format=%H", "-S", "hist_gradient_boosting:", "HEAD", "--",
+        TEMPLATE,
+        "log",
+        "--format=%H",
+        "-S",
+        "hist_gradient_boosting:",
+        "HEAD",
+        "--",
         "template/params.yaml.jinja",
     ).split()
     return f"{nested[-1]}^"
@@ -549,7 +555,7 @@ def test_migration_carries_flat_model_values_into_the_family_sections(
     repo.release("0.2.9")
     project = repo.render(tmp_path / "project", "0.2.9")
     edit(project / "params.yaml", "  type: random_forest ", "  type: linear ")
-    edit(project / "params.yaml", "  n_estimators: 100 ", "  n_estimators: 500 ")
+    edit(project / "params.yaml", "  seed: 42\n", "  seed: 7\n")
     edit(project / "params.yaml", "  max_depth: 8 ", "  max_depth: null ")
     edit(project / "params.yaml", "  C: 1.0 ", "  C: 0.25 ")
     git(project, "commit", "-qam", "Our values")
@@ -563,7 +569,10 @@ def test_migration_carries_flat_model_values_into_the_family_sections(
     model = yaml.safe_load(params)["model"]
     assert model["type"] == "linear"
     assert model["random_forest"] == {
-        "n_estimators": 500, "max_depth": None, "min_samples_leaf": 2, "n_jobs": -1
+        "n_estimators": 500,
+        "max_depth": None,
+        "min_samples_leaf": 2,
+        "n_jobs": -1,
     }
     assert model["linear"] == {"C": 0.25}
     assert "    n_estimators: 500 # number of trees\n" in params
@@ -575,5 +584,8 @@ def test_migration_carries_flat_model_values_into_the_family_sections(
         if old != new
     ]
     assert [new.split("#")[0].strip() for _, new in changed] == [
-        "type: linear", "n_estimators: 500", "max_depth: null", "C: 0.25"
+        "type: linear",
+        "n_estimators: 500",
+        "max_depth: null",
+        "C: 0.25",
     ]

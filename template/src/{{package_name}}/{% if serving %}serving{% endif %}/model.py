@@ -7,7 +7,6 @@ models/model.joblib), or NAME/VERSION for a registered MLflow model.
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sklearn.pipeline import Pipeline
 
@@ -31,11 +30,19 @@ class ServedModel:
     metrics: dict[str, float] | None
 
 
-def _read_metrics(path: Path) -> Any:
+def _read_metrics(path: Path) -> dict[str, float]:
+    """The test-set metrics: metrics.json's top-level numbers (not its sections)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot read it as JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: expected a mapping of metric names to numbers")
+    return {
+        str(name): float(value)
+        for name, value in data.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
 
 
 def _load_local(source: str, root: Path) -> ServedModel:
