@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import families
 from .errors import ConfigError
 from .sections import Section, load_params

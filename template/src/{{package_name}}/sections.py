@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from . import families
 from .errors import ConfigError
 
 
