@@ -117,7 +117,7 @@ CARD_PROMPT = "- **Primary use:** What decision do the predictions support, and 
 def user_edits(project: Path) -> None:
     """What a user does in the first weeks, committed."""
     # params.yaml: two values
-    edit(project / "params.yaml", "  seed: 42\n", "  seed: 7\n")
+    edit(project / "params.yaml", "  n_estimators: 100 ", "  n_estimators: 500 ")
     edit(project / "params.yaml", "  max_categories: 20 ", "  max_categories: 50 ")
     # pyproject.toml: a dependency added the usual way (edits the file, no network)
     subprocess.run(
@@ -262,7 +262,7 @@ def test_changed_answer_swaps_the_files_of_that_choice(
 ) -> None:
     project = repo.render(tmp_path / "project", "1.0.0")
     (project / MODULE / "segments.py").write_text(USER_MODULE)
-    edit(project / "params.yaml", "  seed: 42\n", "  seed: 7\n")
+    edit(project / "params.yaml", "  n_estimators: 100 ", "  n_estimators: 500 ")
     git(project, "add", "-A")
     git(project, "commit", "-qm", "Our changes")
     change_template_everywhere(repo)
@@ -555,7 +555,7 @@ def test_migration_carries_flat_model_values_into_the_family_sections(
     repo.release("0.2.9")
     project = repo.render(tmp_path / "project", "0.2.9")
     edit(project / "params.yaml", "  type: random_forest ", "  type: linear ")
-    edit(project / "params.yaml", "  seed: 42\n", "  seed: 7\n")
+    edit(project / "params.yaml", "  n_estimators: 100 ", "  n_estimators: 500 ")
     edit(project / "params.yaml", "  max_depth: 8 ", "  max_depth: null ")
     edit(project / "params.yaml", "  C: 1.0 ", "  C: 0.25 ")
     git(project, "commit", "-qam", "Our values")
