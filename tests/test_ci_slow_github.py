@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.project import Project
+from harness.project import Project, flat_metrics
 from tests.tools.ci_steps import github_steps, run_bash
 
 pytestmark = pytest.mark.slow
@@ -119,6 +119,7 @@ def test_ci_run_steps_pass_and_summarise_the_metrics(pull_request: Project, tmp_
     text = summary.read_text()
     assert "## Metrics: this commit vs `main`" in text
     rows = metric_rows(text)
+    old, new = flat_metrics(old), flat_metrics(new)  # dotted, as dvc metrics diff shows them
     assert set(rows) == set(new)
     for name, row in rows.items():
         assert row["Old"] == pytest.approx(old[name], abs=1e-5)

@@ -32,6 +32,8 @@ NONE = {"task": "classification", "ci_provider": "none", "docker": True, "servin
 NOT_RUN = {
     ("tests", "script"): "the same `poe test` as GitHub's tests job (test_ci_slow_github); "
     "the regression project's own tests run in test_pipeline.py",
+    ("monitor", "script"): "runs only in a pipeline schedule with MONITOR_INPUT set (its "
+    "rules); the monitor command itself runs in the generated tests",
     ("*", "after_script"): "`uv cache prune --ci` prunes the runner's cache; here it would "
     "prune the machine's shared uv cache",
 }
