@@ -21,6 +21,7 @@ from . import boosting, model_card, paths, registry, tracking, validation
 from .artifacts import DataSummary
 from .config import Config
 from .files import write_json
+from .sections import flatten
 from .tasks import current
 from .train import hyperparameters
 
@@ -87,13 +88,11 @@ def report(scores: dict[str, float], facts: dict[str, Any]) -> dict[str, Any]:
 def flat_metrics(report: dict[str, Any], prefix: str = "") -> dict[str, float]:
     """metrics.json as MLflow metrics: dotted names, as `dvc metrics show` prints
     them (`baseline.f1_macro`, `ci.f1_macro.low`); missing values left out."""
-    flat: dict[str, float] = {}
-    for key, value in report.items():
-        if isinstance(value, dict):
-            flat.update(flat_metrics(value, f"{prefix}{key}."))
-        elif value is not None:
-            flat[f"{prefix}{key}"] = float(value)
-    return flat
+    return {
+        name: float(value)
+        for name, value in flatten(report, prefix).items()
+        if value is not None
+    }
 
 
 def evaluate(cfg: Config, root: Path) -> Evaluation:
