@@ -38,6 +38,7 @@ PACKAGE_MODULES = (
     "py.typed",
     "reference.py",
     "registry.py",
+    "sections.py",
     "tasks/__init__.py",
     "tracking.py",
     "train.py",
