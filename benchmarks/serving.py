@@ -12,8 +12,10 @@ that one model twice, one server at a time, on 127.0.0.1:
 Each server gets the same load from the same client (httpx, keep-alive, one record
 per request, the held-out rows in turn): a warm-up, then `--requests` requests from
 N concurrent clients, for each N in `--clients`. Both servers must answer every
-request with 200 and the same predicted labels. Prints a markdown table of
-requests/s and p50/p99 latency. One run each: numbers move with machine load.
+request with 200 and the same predicted labels. Our server's `POST /explain`
+(top 5 columns) is also measured for one record per request from one client (at
+most 200 requests). Prints a markdown table of requests/s and p50/p99 latency.
+One run each: numbers move with machine load.
 """
 
 from __future__ import annotations
@@ -101,11 +103,21 @@ async def load(
                 latencies[i] = time.perf_counter() - began
                 if response.status_code != 200:
                     raise SystemExit(f"{url}: {response.status_code} {response.text}")
-                labels[i] = response.json()["predictions"][0]
+                answer = response.json()
+                labels[i] = (
+                    answer["predictions"][0]
+                    if "predictions" in answer
+                    else answer["explanations"][0]["prediction"]
+                )
 
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
         return time.perf_counter() - began, latencies, labels
+
+
+def ours_labels(results: list[Result]) -> list[Any]:
+    """The labels of our server at one client."""
+    return next(r.labels for r in results if r.server.startswith("ours") and r.clients == 1)
 
 
 def main() -> None:
@@ -140,6 +152,7 @@ def main() -> None:
         ),
     }
     results: list[Result] = []
+    explained: Result | None = None
     for name, (command, health, path, bodies) in servers.items():
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -154,9 +167,19 @@ def main() -> None:
                     load(base + path, bodies, clients, args.requests)
                 )
                 results.append(Result(name, clients, args.requests, seconds, latencies, labels))
+            if path == "/predict":  # our /explain: one record per request, one client
+                count = min(args.requests, 200)
+                seconds, latencies, labels = asyncio.run(
+                    load(base + "/explain?top=5", bodies, 1, count)
+                )
+                explained = Result("ours `/explain`", 1, count, seconds, latencies, labels)
         finally:
             stop(server)
 
+    if explained is None:
+        raise SystemExit("our server was not measured")
+    if explained.labels != ours_labels(results)[: explained.requests]:
+        raise SystemExit("/explain and /predict disagree")
     ours = [r for r in results if r.server.startswith("ours")]
     theirs = [r for r in results if not r.server.startswith("ours")]
     for a, b in zip(ours, theirs, strict=True):
@@ -167,6 +190,7 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for result in sorted(results, key=lambda r: (r.clients, r.server)):
         print(result.row())
+    print(explained.row())
     print()
     for a, b in zip(ours, theirs, strict=True):
         ratio = (a.requests / a.seconds) / (b.requests / b.seconds)

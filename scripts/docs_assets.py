@@ -2,7 +2,8 @@
 
 Renders the template with its defaults (once per task), runs the generated pipeline
 exactly as a user would (git init, uv sync, uv run dvc repro), and copies what it
-made into docs/assets/demo/<task>/: the PNG plots, MODEL_CARD.md, metrics.json,
+made into docs/assets/demo/<task>/: the PNG plots and data profile images,
+`predict --explain 3` on three held-out rows, MODEL_CARD.md, metrics.json,
 params.yaml, dvc.yaml, `dvc dag`, a summary of the MLflow run read back with
 MlflowClient, and a screenshot of the rendered model card (headless Chromium).
 
@@ -57,7 +58,7 @@ def card_screenshot(project: Path, png: Path) -> None:
         CARD_PAGE.format(front_matter=html.escape("---\n" + front + "---"), body=html_body),
         encoding="utf-8",
     )
-    screenshot(page, png, 960, 4800)
+    screenshot(page, png, 960, 12000)
     page.unlink()
     trim_bottom(png)
 
@@ -87,6 +88,32 @@ def mlflow_summary(project: Project) -> str:
     return json.dumps(summary, indent=2, sort_keys=True) + "\n"
 
 
+def explained(project: Project, out: Path) -> None:
+    """`predict --explain 3` on three held-out rows, as a user runs it."""
+    script = (
+        "import pandas as pd, yaml\n"
+        "target = yaml.safe_load(open('params.yaml'))['data']['target']\n"
+        "rows = pd.read_parquet('data/prepared/test.parquet').drop(columns=target)\n"
+        "rows.head(3).to_csv('batch.csv', index=False)\n"
+    )
+    project.uv_run("python", "-c", script)
+    project.uv_run(
+        project.package,
+        "predict",
+        "--input",
+        "batch.csv",
+        "--output",
+        "explained.csv",
+        "--explain",
+        "3",
+    )
+    import pandas as pd
+
+    frame = pd.read_csv(project.path / "explained.csv")
+    keep = [c for c in frame.columns if c == "prediction" or c.startswith("explain_")]
+    frame[keep].round(4).to_csv(out, index=False)
+
+
 def demo(task: str, workdir: Path) -> None:
     print(f"==> {task}", flush=True)
     project = Project.create(workdir / f"{task}-demo", task=task)
@@ -97,6 +124,10 @@ def demo(task: str, workdir: Path) -> None:
     (out / "figures").mkdir(parents=True)
     for png in sorted((project.path / "reports/figures").glob("*.png")):
         shutil.copy2(png, out / "figures" / png.name)
+    (out / "profile").mkdir()
+    for png in sorted((project.path / "reports/profile").glob("*.png")):
+        shutil.copy2(png, out / "profile" / png.name)
+    explained(project, out / "predict_explain.csv")
     for name in COPIED:
         shutil.copy2(project.path / name, out / Path(name).name)
     dag = project.uv_run("dvc", "dag").stdout

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 # What the demo data sets give with the default params.yaml (seeded): bounds that
 # a broken pipeline (wrong split, target leak, shuffled labels) would miss.
 SANE = {
-    "classification": {"accuracy": (0.90, 1.0), "f1_macro": (0.90, 1.0)},
+    "classification": {"accuracy": (0.90, 1.0), "f1_macro": (0.90, 1.0), "brier_score": (0.0, 0.1)},
     "regression": {"r2": (0.25, 0.75), "rmse": (40.0, 70.0), "mae": (30.0, 60.0)},
 }
 
@@ -49,7 +49,13 @@ def test_metrics_are_sane(project: Project) -> None:
     metrics = project.read_json("reports/metrics.json")
     task = project.answers["task"]
     expected = {
-        "classification": {"accuracy", "f1_macro", "precision_macro", "recall_macro"},
+        "classification": {
+            "accuracy",
+            "f1_macro",
+            "precision_macro",
+            "recall_macro",
+            "brier_score",
+        },
         "regression": {"r2", "rmse", "mae"},
     }[task]
     assert set(metrics) == expected | {"baseline", "cv", "ci"}
@@ -93,6 +99,8 @@ def test_mlflow_run_records_what_dvc_tracks(project: Project) -> None:
     figures = sorted(p.name for p in (project.path / "reports/figures").iterdir())
     assert {f"plots/{name}" for name in figures} <= set(run["artifacts"])
     assert {"reports/MODEL_CARD.md", "reports/metrics.json"} <= set(run["artifacts"])
+    profile = {"profile/profile.json", "profile/distributions.png", "profile/target.png"}
+    assert profile <= set(run["artifacts"])
     assert [m["source_run_id"] for m in run["models"]] == [run["run_id"]]
 
 
@@ -149,6 +157,11 @@ def test_model_card_holds_the_run(project: Project) -> None:
     assert f"{report['cv']['mean']:.4f} ± {report['cv']['std']:.4f}" in body
     assert "Model version 1 of " in body and "**promoted**" in body
     assert hashlib.md5((project.path / "data/raw/demo.csv").read_bytes()).hexdigest() in body
+    # for decision makers: the project's name, the demo notice, a draft until written
+    assert f"# Model card: Demo {project.answers['task']}\n" in body
+    assert "**Demo data.**" in body and meta["status"] == "draft"
+    for heading in ("## Summary", "## Data at a glance", "## What drives the predictions"):
+        assert heading in body
     for image in (project.path / "reports/figures").iterdir():
         assert f"](reports/figures/{image.name})" in body
 

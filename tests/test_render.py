@@ -18,6 +18,7 @@ PACKAGE_MODULES = (
     "__init__.py",
     "artifacts.py",
     "boosting.py",
+    "card_text.py",
     "cli.py",
     "config.py",
     "contract.py",
@@ -26,19 +27,24 @@ PACKAGE_MODULES = (
     "drift.py",
     "errors.py",
     "evaluate.py",
+    "explain.py",
     "families.py",
     "features.py",
     "files.py",
+    "importance.py",
+    "insight.py",
     "loading.py",
     "model_card.py",
     "monitor.py",
     "paths.py",
     "plots.py",
     "predict.py",
+    "profile.py",
     "py.typed",
     "reference.py",
     "registry.py",
     "sections.py",
+    "segmenting.py",
     "tasks/__init__.py",
     "tracking.py",
     "train.py",
@@ -49,6 +55,7 @@ SERVING_MODULES = (
     "serving/__init__.py",
     "serving/app.py",
     "serving/batching.py",
+    "serving/explaining.py",
     "serving/limits.py",
     "serving/model.py",
     "serving/observe.py",
@@ -58,6 +65,7 @@ PROJECT_TESTS = (
     "conftest.py",
     "test_boosting.py",
     "test_data.py",
+    "test_explain.py",
     "test_families.py",
     "test_features.py",
     "test_monitor.py",
@@ -91,6 +99,8 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
     # What varies by task: one module (and its tests) for the chosen task only.
     task = answers["task"]
     files |= {f"src/{package}/tasks/{task}.py", f"tests/test_{task}.py"}
+    if task == "classification":  # calibration and decision thresholds
+        files.add(f"src/{package}/tasks/calibration.py")
     # Lifecycle: the dependency bot's config.
     files |= {
         "renovate": {"renovate.json"},
@@ -208,6 +218,7 @@ def test_answers_drive_the_content(tmp_path: Path) -> None:
         "primary_metric": "rmse",
         "greater_is_better": False,
         "min_test_rows": 10,
+        "segments": [],
         "min_promote_rows": 50,
         "cv_folds": 5,
         "bootstrap": 200,

@@ -211,8 +211,8 @@ def test_schemathesis_finds_no_server_error(server: Served, tmp_path: Path) -> N
         timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    # All three operations (health, metadata, predict) were tested, with many cases.
-    assert re.search(r"Operations:\s+3 selected / 3 total", result.stdout), result.stdout
+    # All four operations (health, metadata, predict, explain) were tested, with many cases.
+    assert re.search(r"Operations:\s+4 selected / 4 total", result.stdout), result.stdout
     cases = re.search(r"(\d+) passed\s+Seed", result.stdout)
     assert cases and int(cases.group(1)) >= 100, result.stdout
     assert "No issues found" in result.stdout

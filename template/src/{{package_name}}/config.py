@@ -83,6 +83,8 @@ class EvaluateConfig:
     """Resamples of the test rows for the confidence intervals (0: none)."""
     min_promote_rows: int
     """A model scored on fewer test rows never becomes the champion."""
+    segments: tuple[str, ...] = ()
+    """Columns whose values split the test rows into groups scored apart."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ def load_config(path: Path) -> Config:
             cv_folds=evaluate.integer("cv_folds"),
             bootstrap=evaluate.integer("bootstrap", minimum=0),
             min_promote_rows=evaluate.integer("min_promote_rows"),
+            segments=evaluate.names("segments"),
         ),
         tune=_tune(params, model.text("type"), path),
         raw=params,

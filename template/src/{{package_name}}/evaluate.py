@@ -4,9 +4,11 @@ One MLflow run per evaluation records the params in params.yaml, the metrics in
 reports/metrics.json (the same numbers), the model, the plots and the model card.
 Next to the model's own test metrics it records how sure they are (validation.py):
 a trivial baseline on the same rows, cross-validation on the training rows and
-bootstrap intervals. The model is registered, and becomes the `champion` only if
-it beats the current one on `evaluate.primary_metric` on the same test rows (see
-registry.promote). The metrics and plots are the task's (tasks/).
+bootstrap intervals. Global explanations, a classifier's calibration and the
+metrics per segment come from insight.py. The model is registered, and becomes
+the `champion` only if it beats the current one on `evaluate.primary_metric` on
+the same test rows (see registry.promote). The metrics and plots are the task's
+(tasks/).
 """
 
 from dataclasses import dataclass
@@ -17,7 +19,16 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from . import boosting, model_card, paths, registry, tracking, validation
+from . import (
+    boosting,
+    card_text,
+    insight,
+    model_card,
+    paths,
+    registry,
+    tracking,
+    validation,
+)
 from .artifacts import DataSummary
 from .config import Config
 from .files import write_json
@@ -107,9 +118,11 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
 
     scores = task.compute_metrics(model, features, target)
     facts = certainty(cfg, root, model, test)
-    results = report(scores, facts)
+    found = insight.gather(cfg, root, model, features, target)
+    sure = report(scores, facts)
+    results = {**sure, **found.report}
     write_json(root / paths.METRICS, results)
-    images = task.write_plots(model, features, target, root)
+    images = task.write_plots(model, features, target, root) + found.images
 
     def rescore(model_uri: str) -> float:
         champion = tracking.load_logged_model(model_uri, root)
@@ -119,13 +132,14 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
     with tracking.start_run(root, tags) as run_id:
         model_uri = tracking.log_results(
             params={**cfg.raw, "fitted": facts["hyperparameters"]},
-            metrics=flat_metrics(results),
+            metrics={**flat_metrics(sure), **found.metrics},
             model=model,
             example=features.head(5),
             artifacts={
                 "plots": [root / image for image in images],
                 "reports": [root / paths.METRICS],
                 "reference": [root / paths.REFERENCE],
+                "profile": found.artifacts,
             },
         )
         promotion = registry.promote(
@@ -143,11 +157,12 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
             model=model,
             run_id=run_id,
             experiment=tracking.experiment_name(),
-            metrics=scores,
+            metrics={**scores, **found.numbers},
             data=data,
             images=images,
             certainty=facts,
             promotion=promotion,
+            sections=card_text.sections(cfg, results, data, found),
         )
         card_path = model_card.write(root, card)
         tracking.log_artifact(card_path, "reports")

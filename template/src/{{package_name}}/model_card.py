@@ -14,7 +14,7 @@ import sklearn
 import yaml
 from sklearn.pipeline import Pipeline
 
-from . import DISTRIBUTION, TASK, paths
+from . import DISTRIBUTION, PROJECT_NAME, TASK, paths
 from .artifacts import DataSummary
 from .config import Config
 from .errors import ConfigError
@@ -42,14 +42,21 @@ def project_facts() -> dict[str, str]:
     }
 
 
+DRAFT_MARKERS = ("Not yet written", "Your words:")
+"""Text of owner sections not written yet (new and older card templates)."""
+
+
 def front_matter(
     project: dict[str, str],
     metrics: dict[str, float],
     data: DataSummary,
+    draft: bool = False,
 ) -> str:
-    """YAML front matter in the Hugging Face model-card format (model-index)."""
+    """YAML front matter in the Hugging Face model-card format (model-index);
+    `status: draft` while owner sections are not written.
+    """
     task_type = f"tabular-{TASK}"
-    card = {
+    card: dict[str, object] = {
         "license": HF_LICENSES.get(project["license"], "other"),
         "library_name": "sklearn",
         "tags": ["sklearn", task_type, "mlflow", "dvc"],
@@ -73,6 +80,8 @@ def front_matter(
             }
         ],
     }
+    if draft:
+        card["status"] = "draft"
     return "---\n" + yaml.safe_dump(card, sort_keys=False, allow_unicode=True) + "---"
 
 
@@ -88,11 +97,13 @@ def render(
     images: list[Path],
     certainty: dict[str, Any],
     promotion: Promotion,
+    sections: dict[str, str] | None = None,
 ) -> str:
     """The card's text for one evaluated run.
 
     `certainty` is evaluate's baseline, cross-validation and bootstrap facts;
-    `promotion` the champion decision.
+    `promotion` the champion decision; `sections` the generated blocks of
+    card_text.py (summary, data_profile, ...).
     """
     if not template.is_file():
         raise ConfigError(
@@ -106,9 +117,9 @@ def render(
         autoescape=False,
     )
     card = env.from_string(template.read_text(encoding="utf-8"))
-    return card.render(
-        front_matter=front_matter(project, metrics, data),
+    context = dict(
         project=project,
+        title=PROJECT_NAME,
         task=TASK,
         run_id=run_id,
         experiment=experiment,
@@ -129,7 +140,13 @@ def render(
         best_iteration=certainty["best_iteration"],
         rounds=certainty["rounds"],
         promotion=promotion,
+        **(sections or {}),
     )
+    text = card.render(front_matter=front_matter(project, metrics, data), **context)
+    if any(marker in text for marker in DRAFT_MARKERS):
+        matter = front_matter(project, metrics, data, draft=True)
+        text = card.render(front_matter=matter, **context)
+    return text
 
 
 def write(root: Path, text: str) -> Path:

@@ -3,8 +3,8 @@
 The input's feature columns are checked against the kinds the model was trained
 on (features.conform) before the model sees them; other columns are kept as they
 are. The output is the input plus `prediction` (and `probability_<class>` for a
-classifier); an input that already has one of those columns is refused rather
-than overwritten.
+classifier, and the `explain_*` columns with `--explain K`); an input that
+already has one of those columns is refused rather than overwritten.
 """
 
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ from .config import MonitorConfig
 from .contract import Findings, check, enforce
 from .data import read_table, shown
 from .errors import DataError
+from .explain import Explainer, explain_frame, output_names
 from .features import conform, model_kinds
 from .files import atomic_path
 from .loading import load_model
@@ -39,16 +40,23 @@ def output_columns(model: Pipeline) -> list[str]:
 
 
 def predict_frame(
-    model: Pipeline, frame: pd.DataFrame, where: str = "input"
+    model: Pipeline, frame: pd.DataFrame, where: str = "input", explain: int = 0
 ) -> pd.DataFrame:
-    """`frame` with a `prediction` column (and class probabilities, if any)."""
+    """`frame` with a `prediction` column (and class probabilities, if any);
+    with `explain` K > 0 also the K columns that moved each prediction most
+    (explain.py).
+    """
     columns = expected_columns(model)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(
             f"{where}: lacks the feature columns {missing}; the model needs {columns}"
         )
-    taken = [c for c in output_columns(model) if c in frame.columns]
+    added = output_columns(model)
+    if explain:
+        explain = min(explain, len(columns))
+        added += output_names(explain)
+    taken = [c for c in added if c in frame.columns]
     if taken:
         raise DataError(
             f"{where}: has columns {taken} that predict writes; "
@@ -59,6 +67,8 @@ def predict_frame(
     result[PREDICTION] = model.predict(features)
     for column, values in current().probabilities(model, features).items():
         result[column] = values
+    if explain:
+        result = result.assign(**explain_frame(Explainer(model), features, explain))
     return result
 
 
@@ -76,10 +86,12 @@ def predict_file(
     model_source: str,
     *,
     overwrite: bool = False,
+    explain: int = 0,
     monitor: MonitorConfig | None = None,
 ) -> Scored:
     """Score `source` into `output`, checking the rows against the training profile
-    (contract.py) with the `monitor` settings.
+    (contract.py) with the `monitor` settings; with `explain` K > 0 also write each
+    row's K strongest columns (explain.py).
     """
     if output.suffix.lower() not in WRITERS:
         raise DataError(f"{output}: unknown output type; use .csv or .parquet")
@@ -91,7 +103,7 @@ def predict_file(
     model = load_model(model_source)
     frame = read_table(source, setting="--input")
     where = str(shown(source))
-    result = predict_frame(model, frame, where)
+    result = predict_frame(model, frame, where, explain)
     cfg = monitor or MonitorConfig()
     reference = optional_for_model(model_source, Path.cwd())
     findings = None

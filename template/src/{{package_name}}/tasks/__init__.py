@@ -34,6 +34,16 @@ class Scores:
 
 
 @dataclass(frozen=True)
+class Diagnosis:
+    """What a task adds to evaluate beyond its metrics (calibration, thresholds)."""
+
+    metrics: dict[str, float]
+    images: list[Path]
+    thresholds: list[dict[str, Any]] = field(default_factory=list)
+    """Rows of precision and recall at decision thresholds, if the task has them."""
+
+
+@dataclass(frozen=True)
 class Task:
     """The task-specific parts, as plain functions and constants."""
 
@@ -61,6 +71,10 @@ class Task:
     """The JSON type of one prediction in the HTTP API."""
     baseline: Callable[[], Any]
     """An unfitted trivial estimator (most frequent class, mean) to compare with."""
+    diagnose: Callable[[Pipeline, pd.DataFrame, pd.Series, Path], Diagnosis] | None = (
+        None
+    )
+    """(model, test features, test target, root) -> extra evaluation, or none."""
 
 
 @cache

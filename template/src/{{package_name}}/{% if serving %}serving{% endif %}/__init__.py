@@ -10,6 +10,7 @@ before the model sees it. Rows go through the same saved sklearn Pipeline as bat
 - `batching.py`: concurrent requests scored together (micro-batching);
 - `limits.py`: records per request and bytes per body (413 above the limit);
 - `schemas.py`: the request and response bodies;
+- `explaining.py`: POST /explain, the numbers of `predict --explain`;
 - `observe.py`: the data contract at the door, GET /metrics, the request log;
 - `app.py`: the FastAPI app and `run`.
 """

@@ -1,8 +1,8 @@
-"""The FastAPI app: /health, /metadata and /predict over the served model."""
+"""The FastAPI app: /health, /metadata, /predict and /explain over the served model."""
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -11,8 +11,10 @@ from starlette.exceptions import HTTPException
 
 from .. import DISTRIBUTION, PROJECT_NAME, TASK, __version__, paths
 from ..config import MonitorConfig
+from ..errors import ProjectError
 from ..tasks import Scores, current
 from .batching import MicroBatcher
+from .explaining import TOP, UNEXPLAINABLE, Explanations, explain_rows, explainer_for
 from .limits import MAX_BODY_BYTES, MAX_RECORDS, BodyLimit
 from .model import load_served
 from .observe import Guard, install
@@ -133,6 +135,37 @@ def create_app(
         return predictions_body(
             predictions=scores.predictions, **extra, model_version=served.version
         )
+
+    explainer = explainer_for(served.pipeline)
+
+    @app.post(
+        "/explain",
+        response_model=Explanations,
+        responses={501: UNEXPLAINABLE},
+    )
+    def explain(
+        body: request_body,  # type: ignore[valid-type]
+        top: int = Query(TOP, ge=1, description="columns listed per record"),
+    ) -> Explanations:
+        """Per record, the `top` columns that moved its prediction most, with
+        signed contributions: base + contributions + other = output. The records
+        pass the same data contract as /predict (observe.py).
+        """
+        frame = guard.check(body.records)  # type: ignore[attr-defined]
+        try:
+            return explain_rows(explainer(), frame, top, served.version)
+        except ProjectError as exc:
+            raise HTTPException(status_code=501, detail=str(exc)) from exc
+        except ValueError as exc:
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "value_error",
+                        "loc": ("body", "records"),
+                        "msg": f"the model cannot explain these values: {exc}",
+                    }
+                ]
+            ) from exc
 
     install(app, guard)
     return app
