@@ -1,11 +1,12 @@
 """Gradient-boosted trees with early stopping: the two boosting families.
 
 `hist_gradient_boosting` is scikit-learn's HistGradientBoosting (missing values
-handled natively, so the numeric columns skip the imputer); `lightgbm` is
-LightGBM. Both hold out `validation_fraction` of the TRAINING rows (never the
-test rows), add trees while the validation loss improves, and stop after
-`early_stopping_rounds` rounds without improvement. `best_iteration` reads the
-round that scored best on that validation split, which evaluate logs.
+handled natively, so the numeric columns skip the imputer; string columns split
+on as categories, not one-hot); `lightgbm` is LightGBM (missing numbers native,
+string columns one-hot). Both hold out `validation_fraction` of the TRAINING
+rows (never the test rows), add trees while the validation loss improves, and
+stop after `early_stopping_rounds` rounds without improvement. `best_iteration`
+reads the round that scored best on that validation split, which evaluate logs.
 """
 
 import warnings
@@ -22,7 +23,10 @@ BOOSTING_CAPABILITIES = Capabilities(
     feature_importance=True, early_stopping=True, native_missing_values=True
 )
 HGB_CAPABILITIES = Capabilities(
-    feature_importance=False, early_stopping=True, native_missing_values=True
+    feature_importance=False,
+    early_stopping=True,
+    native_missing_values=True,
+    native_categories=True,
 )
 LEARNING_RATE = Hyperparameter("learning_rate", "float", 0.1, 0.0, "shrinkage")
 VALIDATION_FRACTION = Hyperparameter(

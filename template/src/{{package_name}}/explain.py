@@ -12,10 +12,12 @@ model's own number for that row in its output units:
 Tree models are explained with SHAP's exact tree algorithm (the `shap`
 library, path-dependent: no background data needed); linear models exactly by
 `coefficient * transformed value` around the intercept, which for scaled
-numeric columns is the training mean. Contributions of the model inputs made
-from one column (one-hot categories, date parts) are summed back to that
-column, so every number names a column of your data. The sum is checked for
-every row: an explanation that does not add up is an error, never a result.
+numeric columns is the training mean (HistGradientBoosting's category splits
+on string columns have no exact explanation). Contributions of the model
+inputs made from one column (one-hot categories, date parts) are summed back
+to that column, so every number names a column of your data. The sum is
+checked for every row: an explanation that does not add up is an error, never
+a result.
 """
 
 from dataclasses import dataclass
@@ -190,6 +192,14 @@ class Explainer:
 
 
 def _tree_explainer(estimator: Any) -> Any:
+    categorical = getattr(estimator, "is_categorical_", None)
+    if categorical is not None and bool(np.any(categorical)):
+        # SHAP's tree algorithm ignores HistGradientBoosting's category splits.
+        raise ProjectError(
+            f"{type(estimator).__name__} splits string columns as categories, "
+            "which SHAP cannot explain exactly; choose lightgbm or random_forest "
+            "(model.type) for explanations"
+        )
     import shap
 
     try:

@@ -42,6 +42,10 @@ class Capabilities:
     early_stopping: bool
     native_missing_values: bool
     """Accepts NaN without the imputer."""
+    native_categories: bool = False
+    """Splits on categories itself: string columns arrive as one code each
+    (features.build_preprocessor), and the estimator's `categorical_features`
+    is set to their positions (train.build), instead of one-hot columns."""
 
 
 Estimator = Callable[[Mapping[str, Any], int], Any]

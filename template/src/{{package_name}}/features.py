@@ -7,7 +7,9 @@ Every feature column has one kind, decided once on the training rows:
 - "datetime": Parquet timestamps, or CSV text in ISO 8601 (2024-05-31,
   2024-05-31T14:00:00+02:00); expanded inside the model to numeric parts
   (days since 1970, year, month, day, weekday, hour), read as UTC;
-- "string": everything else, one-hot encoded.
+- "string": everything else, one-hot encoded; for a family with native
+  categorical support (HistGradientBoosting) one code per category instead, with
+  missing and unseen values as NaN (see `categorical_inputs`).
 
 `conform` checks a frame against those kinds and stops at the first column that
 does not fit, naming its rows; prepare (training rows) and batch predict (new rows)
@@ -23,7 +25,12 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    OneHotEncoder,
+    OrdinalEncoder,
+    StandardScaler,
+)
 
 from .config import FeaturesConfig
 from .errors import DataError
@@ -37,6 +44,7 @@ SHOWN = 5
 """How many offending rows an error message lists."""
 # The ColumnTransformer's part for each kind, by name (see build_preprocessor).
 PARTS = {"numeric": NUMBER, "datetime": DATETIME, "categorical": STRING}
+NATIVE_MAX_CATEGORIES = 255  # HistGradientBoosting's max_bins: codes per column
 
 
 def rows_text(bad: "pd.Series[bool]", values: pd.Series) -> str:
@@ -183,7 +191,8 @@ def conform(frame: pd.DataFrame, kinds: dict[str, str], where: str) -> pd.DataFr
                 )
             columns[name] = stamps
         else:
-            columns[name] = values.astype(object).map(as_text)
+            # object dtype even when every cell is empty (encoders compare types)
+            columns[name] = values.astype(object).map(as_text).astype(object)
     return pd.DataFrame(columns, index=frame.index)
 
 
@@ -223,11 +232,16 @@ def datetime_part_names(_: Any, columns: Any) -> list[str]:
 
 
 def build_preprocessor(
-    kinds: dict[str, str], cfg: FeaturesConfig, impute: bool = True
+    kinds: dict[str, str],
+    cfg: FeaturesConfig,
+    impute: bool = True,
+    native_categories: bool = False,
 ) -> ColumnTransformer:
     """A transformer for columns of these kinds, fitted later on conformed rows.
 
-    `impute=False` keeps missing numbers as NaN, for a model that handles them.
+    `impute=False` keeps missing numbers as NaN; `native_categories=True` gives a
+    string column one code per category instead of one-hot columns (missing and
+    unseen values NaN), for a model that splits on categories itself.
     """
     numeric = [c for c, k in kinds.items() if k == NUMBER]
     dates = [c for c, k in kinds.items() if k == DATETIME]
@@ -243,25 +257,40 @@ def build_preprocessor(
             )
         return Pipeline(steps)
 
-    categorical_steps: list[tuple[str, object]] = [
-        ("impute", SimpleImputer(strategy="most_frequent")),
-        (
-            "encode",
-            OneHotEncoder(
-                handle_unknown="infrequent_if_exist",
-                max_categories=cfg.max_categories,
-                sparse_output=False,
-            ),
-        ),
-    ]
+    categories: Pipeline
+    if native_categories:  # step "codes": explain.py reads "encode" as one-hot
+        codes = OrdinalEncoder(
+            handle_unknown="use_encoded_value",
+            unknown_value=np.nan,
+            max_categories=min(cfg.max_categories, NATIVE_MAX_CATEGORIES),
+        )
+        categories = Pipeline([("codes", codes)])
+    else:
+        one_hot = OneHotEncoder(
+            handle_unknown="infrequent_if_exist",
+            max_categories=cfg.max_categories,
+            sparse_output=False,
+        )
+        impute_text = SimpleImputer(strategy="most_frequent")
+        categories = Pipeline([("impute", impute_text), ("encode", one_hot)])
     parts = FunctionTransformer(datetime_parts, feature_names_out=datetime_part_names)
     return ColumnTransformer(
         [
             ("numeric", numbers(), numeric),
             ("datetime", numbers(("parts", parts)), dates),
-            ("categorical", Pipeline(categorical_steps), categorical),
+            ("categorical", categories, categorical),
         ],
     )
+
+
+def categorical_inputs(kinds: dict[str, str]) -> list[int]:
+    """Positions of the string columns' codes among build_preprocessor's outputs
+    (native_categories=True): after the numbers and the date parts, in order.
+    """
+    widths = {NUMBER: 1, DATETIME: len(DATETIME_PARTS), STRING: 0}
+    before = sum(widths[kind] for kind in kinds.values())
+    strings = sum(kind == STRING for kind in kinds.values())
+    return list(range(before, before + strings))
 
 
 def display_name(feature: str) -> str:

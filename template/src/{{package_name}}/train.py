@@ -18,6 +18,7 @@ from .features import (
     NUMBER,
     STRING,
     build_preprocessor,
+    categorical_inputs,
     conform,
     detect_kinds,
     model_kinds,
@@ -53,13 +54,17 @@ def hyperparameters(cfg: Config, root: Path) -> dict[str, Any]:
 
 def build(kinds: dict[str, str], cfg: Config, values: dict[str, Any]) -> Pipeline:
     """The unfitted Pipeline: feature transformer, then the estimator."""
-    native = cfg.model.family.capabilities.native_missing_values
-    return Pipeline(
-        [
-            ("features", build_preprocessor(kinds, cfg.features, impute=not native)),
-            ("model", make_estimator(cfg.model, cfg.data.seed, values)),
-        ]
+    can = cfg.model.family.capabilities
+    features = build_preprocessor(
+        kinds,
+        cfg.features,
+        impute=not can.native_missing_values,
+        native_categories=can.native_categories,
     )
+    estimator: Any = make_estimator(cfg.model, cfg.data.seed, values)
+    if can.native_categories:
+        estimator.set_params(categorical_features=categorical_inputs(kinds) or None)
+    return Pipeline([("features", features), ("model", estimator)])
 
 
 def split(
