@@ -18,6 +18,7 @@ score and the trial's state: COMPLETE, PRUNED or FAIL).
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,19 @@ def storage_url(cfg: Config, root: Path) -> str:
     return f"sqlite:///{(root / paths.STUDY).resolve().as_posix()}"
 
 
+def storage_problem(url: str, exc: Exception) -> str:
+    """One line: tune.storage (password hidden), what went wrong, what to do."""
+    shown = re.sub(r"://([^:/@]*):[^@/]*@", r"://\1:***@", url)
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    if isinstance(exc, ImportError):
+        reason = "no driver for this database is installed (for postgresql://: "
+        reason += "uv add psycopg2-binary)"
+    return (
+        f"params.yaml: tune.storage {shown} cannot be opened: {reason}; fix the URL "
+        "or the database, or set tune.storage: null for the project's own file"
+    )
+
+
 def tune(cfg: Config, root: Path) -> BestParams:
     """Run the tune stage under `root`; write and return models/best_params.json."""
     metric = cfg.evaluate.primary_metric
@@ -116,14 +130,19 @@ def tune(cfg: Config, root: Path) -> BestParams:
     train = pd.read_parquet(root / paths.TRAIN)
     data = DataSummary.read(root / paths.DATA_SUMMARY)
     name = study_name(cfg, data.md5)
-    study = optuna.create_study(
-        study_name=name,
-        storage=storage_url(cfg, root),
-        load_if_exists=True,
-        direction="maximize" if cfg.evaluate.greater_is_better else "minimize",
-        sampler=optuna.samplers.TPESampler(seed=cfg.data.seed),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1),
-    )
+    try:
+        study = optuna.create_study(
+            study_name=name,
+            storage=storage_url(cfg, root),
+            load_if_exists=True,
+            direction="maximize" if cfg.evaluate.greater_is_better else "minimize",
+            sampler=optuna.samplers.TPESampler(seed=cfg.data.seed),
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1),
+        )
+    except Exception as exc:  # SQLAlchemy and driver errors have no common base
+        if not cfg.tune.storage:
+            raise
+        raise ConfigError(storage_problem(cfg.tune.storage, exc)) from exc
     space = cfg.tune.space
     kinds = {spec.name: spec.kind for spec in cfg.model.family.hyperparameters}
 
