@@ -233,3 +233,54 @@ def test_tuning_runs_once_then_continues_the_study_for_a_larger_budget(
     assert "Running stage 'tune'" in out
     more = project.read_json("models/best_params.json")
     assert (more["study"], more["trials"]) == (best["study"], 3)
+
+
+STUDY_TRIALS = """
+import sys, optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+print(len(optuna.load_study(study_name=sys.argv[1], storage=sys.argv[2]).trials))
+"""
+
+
+def test_tune_storage_url_holds_the_study_and_a_bad_one_stops_the_stage(
+    project: Project, tmp_path: Path
+) -> None:
+    if project.answers["task"] != "classification":
+        pytest.skip("the study's storage does not depend on the task")
+    # A database outside the project, as a team would share; the linear family
+    # and 2 folds keep the trials cheap.
+    url = f"sqlite:///{tmp_path / 'team' / 'studies.db'}"
+    (tmp_path / "team").mkdir()
+    params = project.read_yaml("params.yaml")
+    params["model"]["type"] = "linear"
+    params["evaluate"]["cv_folds"] = 2
+    params["tune"].update(storage=url, n_trials=2)
+    project.write_yaml("params.yaml", params)
+    out = project.uv_run("dvc", "repro").stdout
+    assert re.findall(r"Running stage '(\w+)'", out) == ["tune", "train", "evaluate"]
+    best = project.read_json("models/best_params.json")
+    trials = project.uv_run("python", "-c", STUDY_TRIALS, best["study"], url).stdout
+    assert (best["trials"], int(trials)) == (2, 2)
+
+    # a larger budget: the same study in the same database grows
+    params["tune"]["n_trials"] = 4
+    project.write_yaml("params.yaml", params)
+    assert "Running stage 'tune'" in project.uv_run("dvc", "repro").stdout
+    more = project.read_json("models/best_params.json")
+    trials = project.uv_run("python", "-c", STUDY_TRIALS, best["study"], url).stdout
+    assert (more["study"], more["trials"], int(trials)) == (best["study"], 4, 4)
+
+    params["tune"]["storage"] = "postgresql://127.0.0.1:1/nope"
+    project.write_yaml("params.yaml", params)
+    result = project.uv_run("dvc", "repro", check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    named = [line for line in output.splitlines() if "tune.storage" in line]
+    assert len(named) == 1, output
+    assert named[0].startswith(
+        "error: params.yaml: tune.storage postgresql://127.0.0.1:1/nope cannot be opened: "
+    ), output
+    assert not (project.path / "models/best_params.json").exists()
+    params["tune"]["storage"] = None
+    project.write_yaml("params.yaml", params)
