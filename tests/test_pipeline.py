@@ -1,7 +1,8 @@
 """Slow tier: render a project, install it, run its pipeline, read what it made.
 
-One project per task, shared by the tests of this module in file order (run with
-`--dist loadfile`): the later tests change params.yaml and the data.
+One classification project, shared by the tests of this module in file order (run
+with `--dist loadfile`): the later tests change params.yaml and the data.
+test_pipeline_regression.py runs the same tests on a regression project.
 """
 
 from __future__ import annotations
@@ -25,16 +26,22 @@ SANE = {
 }
 
 
-@pytest.fixture(scope="module", params=["classification", "regression"])
-def project(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, shared_venv: Path
+def pipeline_project(
+    task: str, tmp_path_factory: pytest.TempPathFactory, shared_venv: Path
 ) -> Project:
-    task = request.param
+    """A rendered, installed project of `task` after its first `dvc repro`."""
     path = tmp_path_factory.mktemp(task) / f"{task}-project"
     project = Project.create(path, shared_venv, task=task, project_name=f"Demo {task}")
     result = project.uv_run("dvc", "repro")
     (path.parent / "repro.log").write_text(result.stdout + result.stderr)
     return project
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, shared_venv: Path) -> Project:
+    # The regression project runs the same checks in test_pipeline_regression.py,
+    # a module of its own so that `--dist loadfile` gives each task a worker.
+    return pipeline_project("classification", tmp_path_factory, shared_venv)
 
 
 def test_pipeline_output_has_no_warnings(project: Project) -> None:
