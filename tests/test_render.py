@@ -20,6 +20,7 @@ PACKAGE_MODULES = (
     "boosting.py",
     "card_text.py",
     "cli.py",
+    "cluster.py",
     "config.py",
     "contract.py",
     "data.py",
