@@ -14,9 +14,9 @@ or URLs that every worker can reach.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import ProjectError
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # distributed takes a second or two to import: only when used
 ENV = "DASK_SCHEDULER_ADDRESS"
 """Dask's own setting for the scheduler address; this project reads it too."""
 OPTION = "--scheduler"
+Result = TypeVar("Result")
 TIMEOUT = 10.0
 """Seconds to wait for the scheduler (and for its first worker) before giving up."""
 
@@ -88,3 +89,38 @@ def connect(
         yield client
     finally:
         client.close()
+
+
+def map_shared(
+    client: "Client",
+    func: Callable[..., Result],
+    shared: object,
+    items: Sequence[tuple[Any, ...]],
+) -> list[Result]:
+    """`func(shared, *item)` for every item on the cluster's workers, in order.
+
+    `shared` (a model) is sent to every worker once, not once per item. When a
+    worker is lost, the scheduler runs its items again on the others; a job that
+    keeps losing workers (distributed.scheduler.allowed-failures) or the scheduler
+    is one ClusterError.
+    """
+    from distributed import KilledWorker
+
+    address = client.scheduler.address if client.scheduler else "(closed)"
+    on_each = client.scatter(shared, broadcast=True, hash=False)
+    arguments = [list(column) for column in zip(*items, strict=True)]
+    futures = client.map(func, [on_each] * len(items), *arguments, pure=False)
+    try:
+        results: list[Result] = client.gather(futures)
+    except KilledWorker as exc:
+        raise ClusterError(
+            f"Dask scheduler {address}: workers died running {exc.args[0]!r} again "
+            "and again; give the workers more memory (dask worker --memory-limit) "
+            "or score smaller batches (--batch-rows)"
+        ) from exc
+    except OSError as exc:
+        raise ClusterError(
+            f"Dask scheduler {address}: lost during the job ({exc}); check that it "
+            "still runs, then run the command again"
+        ) from exc
+    return results
