@@ -66,7 +66,9 @@ def read_table(path: Path, setting: str = "data.path in params.yaml") -> pd.Data
             frame = pd.read_parquet(path)
     check_columns(frame, path)
     if frame.empty:
-        raise DataError(f"{shown(path)}: file has no data rows; add rows below the header")
+        raise DataError(
+            f"{shown(path)}: file has no data rows; add rows below the header"
+        )
     return frame
 
 
@@ -112,7 +114,9 @@ def check_columns(frame: pd.DataFrame, path: Path) -> None:
     """Refuse repeated column names (Parquet can hold them)."""
     duplicates = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
     if duplicates:
-        raise DataError(f"{shown(path)}: duplicate column names {duplicates}; rename them")
+        raise DataError(
+            f"{shown(path)}: duplicate column names {duplicates}; rename them"
+        )
 
 
 def first_non_utf8(path: Path) -> str:

@@ -84,7 +84,10 @@ class _Writer:
     def write(self, frame: pd.DataFrame) -> None:
         if self.csv:
             frame.to_csv(
-                self.path, mode="a" if self.rows else "w", header=not self.rows, index=False
+                self.path,
+                mode="a" if self.rows else "w",
+                header=not self.rows,
+                index=False,
             )
         else:
             table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -100,7 +103,9 @@ class _Writer:
             return table.cast(schema)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             changed = [
-                f.name for f, g in zip(table.schema, schema, strict=True) if f.type != g.type
+                f.name
+                for f, g in zip(table.schema, schema, strict=True)
+                if f.type != g.type
             ]
             raise DataError(
                 f"{self.where}: columns {changed} change type after row {self.rows}; "
