@@ -75,9 +75,8 @@ class PartResult:
 class _Writer:
     """A CSV or Parquet file written one scored batch at a time."""
 
-    def __init__(self, path: Path, where: str) -> None:
-        self.path, self.where = path, where
-        self.csv = path.suffix.lower() == ".csv"
+    def __init__(self, path: Path, where: str, *, csv: bool) -> None:
+        self.path, self.where, self.csv = path, where, csv
         self.parquet: pq.ParquetWriter | None = None
         self.rows = 0
 
@@ -117,28 +116,30 @@ class _Writer:
             self.parquet.close()
 
 
-def score_part(job: Job, source: Path, target: Path, where: str) -> PartResult:
-    """Score the data file `source` into `target` (.csv or .parquet) batch by
-    batch; `where` names the source in errors. A source without rows leaves no
-    `target`.
+def score_part(
+    job: Job, source: Path, target: Path, where: str, suffix: str
+) -> PartResult:
+    """Score the data file `source` into `target` as `suffix` says (.csv or
+    .parquet), batch by batch; `where` names the source in errors. The caller
+    gives a temporary `target` and renames it when the whole input is scored; a
+    source without rows leaves no `target`.
     """
     from .partitions import batches
 
     kinds = model_kinds(job.model)
     counts = Tally()
-    with atomic_path(target) as tmp:
-        writer = _Writer(tmp, where)
-        try:
-            for batch in batches(source, job.rows):
-                writer.write(predict_frame(job.model, batch, where, job.explain))
-                if job.reference is None:
-                    counts.rows += len(batch)
-                else:
-                    counts.add(tally(conform(batch, kinds, where), job.reference))
-        finally:
-            writer.close()
+    writer = _Writer(target, where, csv=suffix.lower() == ".csv")
+    try:
+        for batch in batches(source, job.rows):
+            writer.write(predict_frame(job.model, batch, where, job.explain))
+            if job.reference is None:
+                counts.rows += len(batch)
+            else:
+                counts.add(tally(conform(batch, kinds, where), job.reference))
+    finally:
+        writer.close()
     if writer.rows == 0:
-        target.unlink()
+        target.unlink(missing_ok=True)
     return PartResult(writer.rows, counts)
 
 
@@ -150,7 +151,8 @@ def _parts_output(parts: Parts, output: Path) -> None:
             "parts; choose a new folder (partitioned input writes a folder of parts)"
         )
     target = output.resolve()
-    if any(target == f.resolve() or target in f.resolve().parents for f in parts.files):
+    inside = parts.root is not None and parts.root.resolve() in (target, *target.parents)
+    if inside or any(target in f.resolve().parents for f in parts.files):
         raise DataError(
             f"{shown(output)}: --output holds input parts; choose a folder outside "
             "the input"
@@ -165,16 +167,10 @@ def _earlier_output(path: Path) -> bool:
     )
 
 
-def _sweep(folder: Path) -> None:
-    """Remove what a killed task left half-written (hidden temporary files)."""
-    for leftover in folder.glob(".*"):
-        leftover.unlink()
-
-
 def _run(
-    job: Job, tasks: list[tuple[Path, Path, str]], scheduler: str | None, source: str
+    job: Job, tasks: list[tuple[Path, Path, str, str]], scheduler: str | None, source: str
 ) -> list[PartResult]:
-    """Score every (source, target, where) here, or on the cluster at `scheduler`
+    """Score every (source, target, where, suffix) here, or on the cluster at `scheduler`
     (which came from `source`: --scheduler or DASK_SCHEDULER_ADDRESS).
     """
     if scheduler is None:
@@ -240,13 +236,12 @@ def score(
     if not parts.partitioned:
         where = str(shown(parts.files[0]))
         with atomic_path(output) as tmp:
-            task = (parts.files[0].resolve(), tmp.resolve(), where)
+            task = (parts.files[0].resolve(), tmp.resolve(), where, output.suffix)
             return _judged(job, _run(job, [task], address, came_from), cfg, where)
     with atomic_folder(output, _earlier_output) as folder:
         tasks = [
-            (path.resolve(), (folder / PART.format(i)).resolve(), str(shown(path)))
+            (path.resolve(), (folder / PART.format(i)).resolve(), str(shown(path)), ".parquet")
             for i, path in enumerate(parts.files)
         ]
         results = _run(job, tasks, address, came_from)
-        _sweep(folder)
         return _judged(job, results, cfg, source)
