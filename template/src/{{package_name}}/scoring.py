@@ -44,6 +44,8 @@ BATCH_ROWS = 100_000
 STREAM_BYTES = 64 * 1024**2
 """A single input file larger than this streams instead of being read whole."""
 PART = "part-{:05d}.parquet"
+Task = tuple[Path, Path, str, str]
+"""What score_part takes after the job: source, target, where, suffix."""
 
 
 def streams(source: str, batch_rows: int | None, scheduler: str | None) -> bool:
@@ -151,7 +153,10 @@ def _parts_output(parts: Parts, output: Path) -> None:
             "parts; choose a new folder (partitioned input writes a folder of parts)"
         )
     target = output.resolve()
-    inside = parts.root is not None and parts.root.resolve() in (target, *target.parents)
+    inside = parts.root is not None and parts.root.resolve() in (
+        target,
+        *target.parents,
+    )
     if inside or any(target in f.resolve().parents for f in parts.files):
         raise DataError(
             f"{shown(output)}: --output holds input parts; choose a folder outside "
@@ -168,10 +173,10 @@ def _earlier_output(path: Path) -> bool:
 
 
 def _run(
-    job: Job, tasks: list[tuple[Path, Path, str, str]], scheduler: str | None, source: str
+    job: Job, tasks: list[Task], scheduler: str | None, source: str
 ) -> list[PartResult]:
-    """Score every (source, target, where, suffix) here, or on the cluster at `scheduler`
-    (which came from `source`: --scheduler or DASK_SCHEDULER_ADDRESS).
+    """Score every task here, or on the cluster at `scheduler` (which came from
+    `source`: --scheduler or DASK_SCHEDULER_ADDRESS).
     """
     if scheduler is None:
         return [score_part(job, *task) for task in tasks]
@@ -240,7 +245,12 @@ def score(
             return _judged(job, _run(job, [task], address, came_from), cfg, where)
     with atomic_folder(output, _earlier_output) as folder:
         tasks = [
-            (path.resolve(), (folder / PART.format(i)).resolve(), str(shown(path)), ".parquet")
+            (
+                path.resolve(),
+                folder.resolve() / PART.format(i),
+                str(shown(path)),
+                ".parquet",
+            )
             for i, path in enumerate(parts.files)
         ]
         results = _run(job, tasks, address, came_from)
