@@ -151,8 +151,7 @@ def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(project: Projec
     assert result.returncode == 1, result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith(
-        f"error: Dask scheduler {address} (from DASK_SCHEDULER_ADDRESS) not reachable "
-        "within 10 s"
+        f"error: Dask scheduler {address} (from DASK_SCHEDULER_ADDRESS) not reachable within 10 s"
     ), result.stderr
     assert "or fix DASK_SCHEDULER_ADDRESS" in result.stderr
     assert elapsed < 40, f"gave up after {elapsed:.0f} s"

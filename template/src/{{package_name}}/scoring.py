@@ -159,7 +159,7 @@ def _parts_output(parts: Parts, output: Path) -> None:
     )
     if inside or any(target in f.resolve().parents for f in parts.files):
         raise DataError(
-            f"{shown(output)}: --output holds input parts; choose a folder outside "
+            f"{shown(output)}: --output is inside the input; choose a folder outside "
             "the input"
         )
 
