@@ -160,7 +160,7 @@ def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(project: Projec
 
 
 def test_a_killed_worker_does_not_lose_the_job(project: Project, cluster: DaskCluster) -> None:
-    rows = features(project, 40)
+    rows = features(project, 16)
     write_parts(project.path / "busy", rows, BUSY_PARTS)
     rows.to_csv(project.path / "busy.csv", index=False)
     project.uv_run(project.package, "predict", "--input", "busy.csv", "--output", "busy-plain.csv")
@@ -168,7 +168,7 @@ def test_a_killed_worker_does_not_lose_the_job(project: Project, cluster: DaskCl
     env = {**project.env, "DASK_SCHEDULER_ADDRESS": cluster.address}
     job = subprocess.Popen(
         ["uv", "run", "--frozen", "--no-sync", project.package, "predict"]
-        + ["--input", "busy", "--output", output.name, "--batch-rows", "25"],
+        + ["--input", "busy", "--output", output.name, "--batch-rows", "50"],
         cwd=project.path,
         env=env,
         stdout=subprocess.PIPE,

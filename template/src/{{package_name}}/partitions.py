@@ -21,6 +21,8 @@ from .data import READERS, check_columns, readable, reading, shown
 from .errors import DataError
 
 SETTING = "--input"
+READ_BUFFER = 1 << 20
+"""Bytes read from a Parquet file at a time."""
 GLOB = frozenset("*?[")
 
 
@@ -86,7 +88,9 @@ def batches(path: Path, rows: int) -> Iterator[pd.DataFrame]:
         return
     start = 0
     with reading(path, kind):
-        parquet = pq.ParquetFile(path)
+        # pre_buffer (the default) keeps every column chunk read so far: memory
+        # would grow with the file. A buffered stream holds one batch at a time.
+        parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=READ_BUFFER)
         for batch in parquet.iter_batches(batch_size=rows):
             frame = batch.to_pandas()
             frame.index = pd.RangeIndex(start, start + len(frame))
