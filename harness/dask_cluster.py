@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ import httpx
 from harness.project import Project
 from harness.servers import HOST, Server, free_port, group_members
 
+WORKER_EVENT = re.compile(r"(?P<event>Register|Remove) worker addr: \S+ name: (?P<name>[\w-]+)")
 READY = 90.0
 """Seconds for the scheduler to answer and the workers to register (imports are slow)."""
 
@@ -38,16 +40,20 @@ class DaskCluster:
     dashboard: str
     workers: list[Server] = field(default_factory=list)
 
-    def identity(self) -> dict[str, Any]:
-        """The scheduler's own description (its HTTP JSON route), workers included."""
-        response = httpx.get(f"{self.dashboard}/json/identity.json", timeout=5)
-        response.raise_for_status()
-        data: dict[str, Any] = response.json()
-        return data
+    def ready(self) -> bool:
+        """Whether the scheduler answers on its HTTP port (`/health`)."""
+        return httpx.get(f"{self.dashboard}/health", timeout=5).text == "ok"
 
     def worker_names(self) -> list[str]:
-        """Names of the workers registered with the scheduler now."""
-        return sorted(str(w["name"]) for w in self.identity()["workers"].values())
+        """Names of the workers registered with the scheduler now, as its log tells
+        (its JSON routes fail once workers report metrics keyed by tuples)."""
+        names: set[str] = set()
+        for line in self.scheduler.log.read_text(errors="replace").splitlines():
+            found = WORKER_EVENT.search(line)
+            if found:
+                change = names.add if found["event"] == "Register" else names.discard
+                change(found["name"])
+        return sorted(names)
 
     def wait_for_workers(self, count: int, timeout: float = READY) -> None:
         """Until exactly `count` workers are registered; fail with the logs if never."""
@@ -126,7 +132,7 @@ def start_cluster(
     )
     cluster = DaskCluster(scheduler, address, f"http://{HOST}:{dashboard}")
     try:
-        cluster.scheduler.wait_until(lambda: cluster.worker_names() == [], READY)
+        cluster.scheduler.wait_until(cluster.ready, READY)
         for index in range(workers):
             scratch = logs / f"worker-{index}"
             scratch.mkdir(exist_ok=True)
