@@ -187,12 +187,17 @@ def _run(
 
 
 def _judged(
-    job: Job, results: list[PartResult], cfg: MonitorConfig, where: str
+    job: Job,
+    results: list[PartResult],
+    cfg: MonitorConfig,
+    where: str,
+    partitioned: bool,
 ) -> Scored:
     """The rows and soft findings of all parts; refused as predict.py refuses."""
     rows = sum(r.rows for r in results)
     if rows == 0:
-        raise DataError(f"{where}: no data rows; add rows below the header")
+        what = "no part has any" if partitioned else "file has no"
+        raise DataError(f"{where}: {what} data rows; add rows below the header")
     if job.reference is None:
         return Scored(rows, None)
     counts = Tally()
@@ -242,7 +247,8 @@ def score(
         where = str(shown(parts.files[0]))
         with atomic_path(output) as tmp:
             task = (parts.files[0].resolve(), tmp.resolve(), where, output.suffix)
-            return _judged(job, _run(job, [task], address, came_from), cfg, where)
+            results = _run(job, [task], address, came_from)
+            return _judged(job, results, cfg, where, partitioned=False)
     with atomic_folder(output, _earlier_output) as folder:
         tasks = [
             (
@@ -254,4 +260,4 @@ def score(
             for i, path in enumerate(parts.files)
         ]
         results = _run(job, tasks, address, came_from)
-        return _judged(job, results, cfg, source)
+        return _judged(job, results, cfg, source, partitioned=True)
