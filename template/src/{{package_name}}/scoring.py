@@ -133,6 +133,8 @@ def score_part(
     writer = _Writer(target, where, csv=suffix.lower() == ".csv")
     try:
         for batch in batches(source, job.rows):
+            if batch.empty:  # a header without rows
+                continue
             writer.write(predict_frame(job.model, batch, where, job.explain))
             if job.reference is None:
                 counts.rows += len(batch)
