@@ -168,7 +168,8 @@ def main() -> None:
             "| memory check | value |",
             "| --- | --- |",
             f"| base RSS (1,000-row file) | {baseline:.0f} MB |",
-            f"| budget: base + {args.copies} x one batch ({args.batch_rows:,} rows) | {budget:.0f} MB |",
+            f"| budget: base + {args.copies} x one batch ({args.batch_rows:,} rows) "
+            f"| {budget:.0f} MB |",
             f"| big file | {big_rows:,} rows, {big_memory / 2**20:,.0f} MB in memory "
             f"({big_memory / 2**20 / budget:.1f}x the budget), "
             f"{big.stat().st_size / 2**20:,.0f} MB on disk |",
