@@ -16,7 +16,7 @@ UV := $(TOOLS)/bin/uv
 endif
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-fast bench bench-serving bench-monitor lint
+.PHONY: demo test test-fast bench bench-serving bench-monitor bench-scaling lint
 
 $(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS)
@@ -39,6 +39,9 @@ bench-serving: $(UV)
 
 bench-monitor: $(UV)
 	$(UV) run --frozen python -m benchmarks.monitor
+
+bench-scaling: $(UV)
+	$(UV) run --frozen python -m benchmarks.scaling
 
 lint: $(UV)
 	$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .

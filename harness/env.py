@@ -8,14 +8,15 @@ from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
 # Settings of the calling shell that would change what a rendered project does:
-# another virtualenv or uv environment, a shared MLflow server, no bytecode (a
-# user's machine writes it; without it every import compiles from source).
+# another virtualenv or uv environment, a shared MLflow server or Dask cluster, no
+# bytecode (a user's machine writes it; without it every import compiles from source).
 DROPPED = (
     "VIRTUAL_ENV",
     "UV_PROJECT_ENVIRONMENT",
     "PYTHONDONTWRITEBYTECODE",
     "MLFLOW_TRACKING_URI",
     "MLFLOW_EXPERIMENT_NAME",
+    "DASK_SCHEDULER_ADDRESS",
 )
 # No analytics or telemetry from DVC, MLflow or anything honouring DO_NOT_TRACK.
 QUIET = {"DVC_NO_ANALYTICS": "1", "DO_NOT_TRACK": "1", "MLFLOW_DISABLE_TELEMETRY": "true"}

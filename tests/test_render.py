@@ -16,10 +16,12 @@ from harness.template import QUESTIONS, render
 
 PACKAGE_MODULES = (
     "__init__.py",
+    "arguments.py",
     "artifacts.py",
     "boosting.py",
     "card_text.py",
     "cli.py",
+    "cluster.py",
     "config.py",
     "contract.py",
     "data.py",
@@ -36,6 +38,7 @@ PACKAGE_MODULES = (
     "loading.py",
     "model_card.py",
     "monitor.py",
+    "partitions.py",
     "paths.py",
     "plots.py",
     "predict.py",
@@ -43,6 +46,7 @@ PACKAGE_MODULES = (
     "py.typed",
     "reference.py",
     "registry.py",
+    "scoring.py",
     "sections.py",
     "segmenting.py",
     "tasks/__init__.py",

@@ -75,30 +75,67 @@ def unseen(cells: np.ndarray, known: dict[str, float]) -> int:
     return int((~pd.Series(cells).astype(str).isin(list(known))).sum())
 
 
-def check(frame: pd.DataFrame, reference: Reference, cfg: MonitorConfig) -> Findings:
-    """The soft findings of conformed feature rows against the training profile."""
-    findings = Findings()
-    rows = len(frame)
+@dataclass
+class Tally:
+    """Raw counts of scored rows, to add up over batches before judging them:
+    column -> finding -> rows, with `missing` (empty cells) in place of
+    missing_share, which is only judged on the whole input.
+    """
+
+    rows: int = 0
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, other: "Tally") -> "Tally":
+        """Add `other`'s counts to these (in place); return self."""
+        self.rows += other.rows
+        for column, by_kind in other.counts.items():
+            mine = self.counts.setdefault(column, {})
+            for kind, rows in by_kind.items():
+                mine[kind] = mine.get(kind, 0) + rows
+        return self
+
+
+def tally(frame: pd.DataFrame, reference: Reference) -> Tally:
+    """The raw counts of conformed feature rows against the training profile."""
+    result = Tally(rows=len(frame))
     for name, column in reference.columns.items():
-        if name not in frame.columns or rows == 0:
+        if name not in frame.columns or result.rows == 0:
             continue
+        counts = result.counts.setdefault(name, {})
         if column.kind == STRING:
             cells = frame[name].to_numpy(dtype=object)
             empty = pd.isna(cells)
             if column.categories is not None and column.complete:
-                count = unseen(cells[~empty], column.categories)
-                findings.add(name, "unseen_category", count)
+                counts["unseen_category"] = unseen(cells[~empty], column.categories)
         else:
             numbers = numbers_of(frame[name], column.kind)
             empty = np.isnan(numbers)
             if column.minimum is not None and column.maximum is not None:
                 with np.errstate(invalid="ignore"):
                     outside = (numbers < column.minimum) | (numbers > column.maximum)
-                findings.add(name, "out_of_range", int(np.count_nonzero(outside)))
-        missing = int(np.count_nonzero(empty))
-        if missing / rows > column.missing_share + cfg.missing_share:
+                counts["out_of_range"] = int(np.count_nonzero(outside))
+        counts["missing"] = int(np.count_nonzero(empty))
+    return result
+
+
+def judge(counts: Tally, reference: Reference, cfg: MonitorConfig) -> Findings:
+    """The soft findings of a whole input from its (added up) raw counts."""
+    findings = Findings()
+    for name, column in reference.columns.items():
+        by_kind = counts.counts.get(name)
+        if by_kind is None or counts.rows == 0:
+            continue
+        for kind in KINDS[:2]:
+            findings.add(name, kind, by_kind.get(kind, 0))
+        missing = by_kind.get("missing", 0)
+        if missing / counts.rows > column.missing_share + cfg.missing_share:
             findings.add(name, "missing_share", missing)
     return findings
+
+
+def check(frame: pd.DataFrame, reference: Reference, cfg: MonitorConfig) -> Findings:
+    """The soft findings of conformed feature rows against the training profile."""
+    return judge(tally(frame, reference), reference, cfg)
 
 
 def enforce(findings: Findings, cfg: MonitorConfig, where: str) -> None:

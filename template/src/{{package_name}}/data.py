@@ -4,6 +4,8 @@ import csv
 import hashlib
 import math
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +57,25 @@ def read_table(path: Path, setting: str = "data.path in params.yaml") -> pd.Data
     CSV files are UTF-8 (a byte-order mark is fine), comma-separated, with one
     header row of distinct column names.
     """
+    kind = readable(path, setting)
+    with reading(path, kind):
+        if kind == "CSV":
+            # low_memory=False: one type per column for the whole file, not per chunk.
+            frame = pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
+        else:
+            frame = pd.read_parquet(path)
+    check_columns(frame, path)
+    if frame.empty:
+        raise DataError(
+            f"{shown(path)}: file has no data rows; add rows below the header"
+        )
+    return frame
+
+
+def readable(path: Path, setting: str) -> str:
+    """The kind of a data file ("CSV" or "Parquet") once it exists, is not empty
+    and (a CSV) has a header pandas reads right; else the DataError to fix it.
+    """
     name = shown(path)
     suffix = path.suffix.lower()
     if suffix not in READERS:
@@ -67,13 +88,18 @@ def read_table(path: Path, setting: str = "data.path in params.yaml") -> pd.Data
     if path.stat().st_size == 0:
         raise DataError(f"{name}: file is empty; it needs a header row and data rows")
     kind = READERS[suffix]
-    try:
-        if kind == "CSV":
+    if kind == "CSV":
+        with reading(path, kind):
             check_csv_header(path, name)
-            # low_memory=False: one type per column for the whole file, not per chunk.
-            frame = pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
-        else:
-            frame = pd.read_parquet(path)
+    return kind
+
+
+@contextmanager
+def reading(path: Path, kind: str) -> Iterator[None]:
+    """Turn what reading `path` as `kind` raises into one DataError naming it."""
+    name = shown(path)
+    try:
+        yield
     except UnicodeDecodeError as exc:
         raise DataError(
             f"{name}: not UTF-8 text ({first_non_utf8(path)}); save it as UTF-8 "
@@ -82,12 +108,15 @@ def read_table(path: Path, setting: str = "data.path in params.yaml") -> pd.Data
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         reason = " ".join(str(exc).split())
         raise DataError(f"{name}: cannot read it as {kind}: {reason}") from exc
+
+
+def check_columns(frame: pd.DataFrame, path: Path) -> None:
+    """Refuse repeated column names (Parquet can hold them)."""
     duplicates = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
     if duplicates:
-        raise DataError(f"{name}: duplicate column names {duplicates}; rename them")
-    if frame.empty:
-        raise DataError(f"{name}: file has no data rows; add rows below the header")
-    return frame
+        raise DataError(
+            f"{shown(path)}: duplicate column names {duplicates}; rename them"
+        )
 
 
 def first_non_utf8(path: Path) -> str:

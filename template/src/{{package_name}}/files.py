@@ -10,10 +10,13 @@ a web server, a colleague on a shared drive); `tempfile.mkstemp` would make it
 import json
 import os
 import secrets
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from .errors import ProjectError
 
 
 def _create_beside(path: Path) -> Path:
@@ -49,3 +52,31 @@ def write_text(path: Path, text: str) -> None:
 def write_json(path: Path, data: Any) -> None:
     """Write `data` as indented JSON to `path` atomically."""
     write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+@contextmanager
+def atomic_folder(path: Path, replaceable: Callable[[Path], bool]) -> Iterator[Path]:
+    """Yield a new empty folder beside `path`; on success it takes `path`'s place.
+
+    An existing `path` is replaced only when `replaceable(path)` holds (a folder
+    this code wrote before); on failure the new folder is removed and `path` is
+    left as it was.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _create_beside(path)
+    tmp.unlink()
+    tmp.mkdir()
+    try:
+        yield tmp
+        if path.exists() or path.is_symlink():
+            if not replaceable(path):
+                raise ProjectError(f"{path}: exists and is not an earlier output")
+            old = _create_beside(path)
+            old.unlink()
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

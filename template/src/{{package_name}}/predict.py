@@ -80,6 +80,17 @@ class Scored:
     findings: Findings | None
 
 
+def check_output(source: Path, output: Path, overwrite: bool) -> None:
+    """Refuse an --output file of an unknown type, or the input without --overwrite."""
+    if output.suffix.lower() not in WRITERS:
+        raise DataError(f"{output}: unknown output type; use .csv or .parquet")
+    if output.resolve() == source.resolve() and not overwrite:
+        raise DataError(
+            f"{output}: --output is the --input file; choose another --output, or "
+            "pass --overwrite to replace the input with the scored rows"
+        )
+
+
 def predict_file(
     source: Path,
     output: Path,
@@ -93,13 +104,7 @@ def predict_file(
     (contract.py) with the `monitor` settings; with `explain` K > 0 also write each
     row's K strongest columns (explain.py).
     """
-    if output.suffix.lower() not in WRITERS:
-        raise DataError(f"{output}: unknown output type; use .csv or .parquet")
-    if output.resolve() == source.resolve() and not overwrite:
-        raise DataError(
-            f"{output}: --output is the --input file; choose another --output, or "
-            "pass --overwrite to replace the input with the scored rows"
-        )
+    check_output(source, output, overwrite)
     model = load_model(model_source)
     frame = read_table(source, setting="--input")
     where = str(shown(source))

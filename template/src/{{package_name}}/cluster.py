@@ -1,0 +1,126 @@
+"""The one place that knows about Dask: where the scheduler is, and connecting to it.
+
+A single machine needs nothing: with no `--scheduler` option and no
+DASK_SCHEDULER_ADDRESS in the environment, every command runs in its own
+process, with no cluster to start. A cluster is one setting, Dask's own
+DASK_SCHEDULER_ADDRESS, or the `--scheduler` option of a command that takes it
+(the option wins): `tcp://scheduler:8786` in compose, or the address that the
+Kubernetes operator, Dask Gateway or dask-jobqueue gives you.
+
+The workers unpickle this project's model, so they need this package and the
+same locked environment (`uv sync --frozen` from the same uv.lock, or the
+project's image); they read the input paths themselves, so those must be paths
+or URLs that every worker can reach.
+"""
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .errors import ProjectError
+
+if TYPE_CHECKING:  # distributed takes a second or two to import: only when used
+    from distributed import Client
+
+ENV = "DASK_SCHEDULER_ADDRESS"
+"""Dask's own setting for the scheduler address; this project reads it too."""
+OPTION = "--scheduler"
+Result = TypeVar("Result")
+TIMEOUT = 10.0
+"""Seconds to wait for the scheduler (and for its first worker) before giving up."""
+
+
+class ClusterError(ProjectError):
+    """The Dask scheduler cannot be reached, has no workers, or lost the job."""
+
+
+def scheduler_address(option: str | None) -> str | None:
+    """The scheduler to use: `option` (from --scheduler), else DASK_SCHEDULER_ADDRESS,
+    else None (run locally). An empty value counts as not set.
+    """
+    if option:
+        return option.strip()
+    value = os.environ.get(ENV, "").strip()
+    return value or None
+
+
+def origin(address: str, option: str | None = None) -> str:
+    """Where `address` came from, as the user would fix it."""
+    if option and option.strip() == address:
+        return OPTION
+    return ENV if os.environ.get(ENV, "").strip() == address else OPTION
+
+
+def _unreachable(address: str, source: str, reason: str) -> ClusterError:
+    return ClusterError(
+        f"Dask scheduler {address} (from {source}) {reason}; start the scheduler "
+        f"and workers there (`dask scheduler`, `dask worker {address}`) or fix "
+        f"{source}; without a scheduler address the command runs locally"
+    )
+
+
+@contextmanager
+def connect(
+    address: str, timeout: float = TIMEOUT, source: str | None = None
+) -> Iterator["Client"]:
+    """A Client of the scheduler at `address` with at least one worker; closed on
+    exit. A scheduler that does not answer, or has no worker, within `timeout`
+    seconds is one ClusterError naming the address, `source` (default: guessed
+    from the environment) and the fix.
+    """
+    from distributed import Client
+
+    source = source or origin(address)
+    try:
+        client = Client(address, timeout=timeout, set_as_default=False)
+    except (OSError, ValueError, TimeoutError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise _unreachable(
+            address, source, f"not reachable within {timeout:g} s ({reason})"
+        ) from exc
+    try:
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except (OSError, TimeoutError) as exc:
+            raise _unreachable(
+                address, source, f"has no worker after {timeout:g} s"
+            ) from exc
+        yield client
+    finally:
+        client.close()
+
+
+def map_shared(
+    client: "Client",
+    func: Callable[..., Result],
+    shared: object,
+    items: Sequence[tuple[Any, ...]],
+) -> list[Result]:
+    """`func(shared, *item)` for every item on the cluster's workers, in order.
+
+    `shared` (a model) is sent to every worker once, not once per item. When a
+    worker is lost, the scheduler runs its items again on the others; a job that
+    keeps losing workers (distributed.scheduler.allowed-failures) or the scheduler
+    is one ClusterError.
+    """
+    from distributed import KilledWorker
+
+    address = client.scheduler.address if client.scheduler else "(closed)"
+    on_each = client.scatter(shared, broadcast=True, hash=False)
+    arguments = [list(column) for column in zip(*items, strict=True)]
+    futures = client.map(func, [on_each] * len(items), *arguments, pure=False)
+    try:
+        results: list[Result] = client.gather(futures)
+    except KilledWorker as exc:
+        raise ClusterError(
+            f"Dask scheduler {address}: workers died running {exc.args[0]!r} again "
+            "and again; give the workers more memory (dask worker --memory-limit) "
+            "or score smaller batches (--batch-rows)"
+        ) from exc
+    except OSError as exc:
+        raise ClusterError(
+            f"Dask scheduler {address}: lost during the job ({exc}); check that it "
+            "still runs, then run the command again"
+        ) from exc
+    return results

@@ -1,0 +1,99 @@
+"""Inputs of any size: a file, a folder or a glob of CSV/Parquet parts, read in batches.
+
+`predict --input` takes one file, a folder (every .csv, .parquet and .pq file in
+it and its subfolders, in name order; names starting with `.` or `_`, such as
+Spark's `_SUCCESS`, are skipped) or a glob such as `data/new/*.parquet`. A part
+is read in batches of at most `rows` rows, so memory holds one batch, never a
+whole file: Parquet by row groups (pyarrow), CSV by chunks (pandas, with each
+chunk's column types inferred on that chunk; give Parquet when a column must
+keep one type, such as codes with leading zeros).
+"""
+
+import glob
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from .data import READERS, check_columns, readable, reading, shown
+from .errors import DataError
+
+SETTING = "--input"
+READ_BUFFER = 1 << 20
+"""Bytes read from a Parquet file at a time."""
+GLOB = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The files of one input, and whether it was given as parts (folder or glob)."""
+
+    files: list[Path]
+    partitioned: bool
+    root: Path | None = None
+    """The input folder (None for a file or a glob)."""
+
+
+def is_partitioned(text: str) -> bool:
+    """Whether `--input` names parts (a folder or a glob) rather than one file."""
+    return bool(GLOB & set(text)) or Path(text).is_dir()
+
+
+def _data_files(paths: list[Path]) -> list[Path]:
+    return sorted(
+        path
+        for path in paths
+        if path.is_file()
+        and path.suffix.lower() in READERS
+        and not path.name.startswith((".", "_"))
+    )
+
+
+def resolve(text: str) -> Parts:
+    """The parts of `--input`; an input with none is one DataError saying why."""
+    path = Path(text)
+    if GLOB & set(text):
+        files = _data_files([Path(p) for p in glob.glob(text, recursive=True)])
+        if not files:
+            raise DataError(
+                f"{text}: the pattern matches no .csv or .parquet file; "
+                f"fix {SETTING} (quote it so that the shell does not expand it)"
+            )
+        return Parts(files, partitioned=True)
+    if path.is_dir():
+        files = _data_files(list(path.rglob("*")))
+        if not files:
+            raise DataError(
+                f"{shown(path)}: folder holds no .csv or .parquet file; "
+                f"put the parts there or fix {SETTING}"
+            )
+        return Parts(files, partitioned=True, root=path)
+    readable(path, SETTING)
+    return Parts([path], partitioned=False)
+
+
+def batches(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    """The rows of one data file, at most `rows` at a time; the index counts rows
+    from 0 over the whole file, so that errors name the file's own rows.
+    """
+    kind = readable(path, SETTING)
+    if kind == "CSV":
+        with reading(path, kind):
+            chunks = pd.read_csv(path, encoding="utf-8-sig", chunksize=rows)
+            for chunk in chunks:
+                check_columns(chunk, path)
+                yield chunk
+        return
+    start = 0
+    with reading(path, kind):
+        # pre_buffer (the default) keeps every column chunk read so far: memory
+        # would grow with the file. A buffered stream holds one batch at a time.
+        parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=READ_BUFFER)
+        for batch in parquet.iter_batches(batch_size=rows):
+            frame = batch.to_pandas()
+            frame.index = pd.RangeIndex(start, start + len(frame))
+            start += len(frame)
+            check_columns(frame, path)
+            yield frame

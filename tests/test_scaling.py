@@ -1,0 +1,199 @@
+"""Slow tier: batch scoring at any size, locally (streamed) and on a real Dask cluster.
+
+One project (default answers) is rendered, installed and trained once; a real
+`dask scheduler` and two memory-limited `dask worker` processes run from its own
+environment on 127.0.0.1 (harness.dask_cluster) for the whole module. Every
+scoring run is compared with plain single-process `predict` on the same rows,
+row for row. The last test kills a worker mid-job; the fixture then stops every
+process and checks that none is left.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harness.dask_cluster import DaskCluster, running_cluster
+from harness.project import Project
+from harness.servers import HOST, free_port
+
+pytestmark = pytest.mark.slow
+
+TARGET = "diagnosis"
+PARTS = 8
+"""Parts of the small input: 6 Parquet and 2 CSV files."""
+BUSY_PARTS = 16
+"""Parts of the input scored while a worker is killed: enough to keep both busy."""
+
+
+def features(project: Project, copies: int) -> pd.DataFrame:
+    """The demo rows without the target, `copies` times over, numbered by row."""
+    demo = pd.read_csv(project.path / "data" / "raw" / "demo.csv").drop(columns=TARGET)
+    rows = pd.concat([demo] * copies, ignore_index=True)
+    return rows.assign(row_id=range(len(rows)))
+
+
+def write_parts(folder: Path, rows: pd.DataFrame, parts: int, csv_every: int = 0) -> None:
+    """`rows` split in order into `parts` files named so that name order is row order."""
+    folder.mkdir()
+    size = -(-len(rows) // parts)
+    for index in range(parts):
+        part = rows.iloc[index * size : (index + 1) * size]
+        if csv_every and index % csv_every == csv_every - 1:
+            part.to_csv(folder / f"in-{index:03d}.csv", index=False)
+        else:
+            part.to_parquet(folder / f"in-{index:03d}.parquet", index=False)
+
+
+def read_parts(folder: Path) -> pd.DataFrame:
+    """The output parts of a folder, in name order, as one table."""
+    files = sorted(folder.iterdir())
+    assert [f.name for f in files] == [f"part-{i:05d}.parquet" for i in range(len(files))]
+    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+
+
+def no_leftovers(output: Path) -> None:
+    """Nothing half-written beside `output` (the temporary names start with a dot)."""
+    assert [p.name for p in output.parent.glob(f".{output.name}*")] == []
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, shared_venv: Path) -> Project:
+    project = Project.create(tmp_path_factory.mktemp("scaling") / "project", shared_venv)
+    project.repro()
+    rows = features(project, 10)
+    rows.to_csv(project.path / "all.csv", index=False)
+    write_parts(project.path / "parts", rows, PARTS, csv_every=4)
+    # The reference: plain single-process predict of the same rows in one file.
+    project.uv_run(project.package, "predict", "--input", "all.csv", "--output", "plain.csv")
+    return project
+
+
+@pytest.fixture(scope="module")
+def cluster(project: Project) -> Iterator[DaskCluster]:
+    with running_cluster(project, project.path.parent / "dask-logs") as started:
+        yield started
+
+
+def plain(project: Project) -> pd.DataFrame:
+    return pd.read_csv(project.path / "plain.csv")
+
+
+def test_streaming_a_file_scores_like_plain_predict(project: Project) -> None:
+    for output in ("streamed.csv", "streamed.parquet"):
+        result = project.uv_run(
+            project.package,
+            "predict",
+            "--input",
+            "all.csv",
+            "--output",
+            output,
+            "--batch-rows",
+            "700",
+        )
+        assert f"wrote {len(plain(project))} predictions to {output}" in result.stdout
+        streamed = (
+            pd.read_csv(project.path / output)
+            if output.endswith(".csv")
+            else pd.read_parquet(project.path / output)
+        )
+        pd.testing.assert_frame_equal(streamed, plain(project))
+        no_leftovers(project.path / output)
+    # CSV written batch by batch is the same text as CSV written at once.
+    assert (project.path / "streamed.csv").read_bytes() == (project.path / "plain.csv").read_bytes()
+
+
+def test_parts_score_alike_here_and_on_the_cluster(project: Project, cluster: DaskCluster) -> None:
+    assert cluster.worker_names() == ["worker-0", "worker-1"]
+    local = project.uv_run(project.package, "predict", "--input", "parts", "--output", "local")
+    remote = project.uv_run(
+        project.package,
+        "predict",
+        "--input",
+        "parts",
+        "--output",
+        "remote",
+        "--scheduler",
+        cluster.address,
+    )
+    rows = len(plain(project))
+    assert f"wrote {rows} predictions to local" in local.stdout
+    assert f"wrote {rows} predictions to remote" in remote.stdout
+    for output in ("local", "remote"):
+        scored = read_parts(project.path / output)
+        assert len(list((project.path / output).iterdir())) == PARTS
+        pd.testing.assert_frame_equal(scored, plain(project))
+        no_leftovers(project.path / output)
+    # A glob of the same parts is the same input.
+    project.uv_run(project.package, "predict", "--input", "parts/in-*", "--output", "globbed")
+    pd.testing.assert_frame_equal(read_parts(project.path / "globbed"), plain(project))
+
+
+def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(project: Project) -> None:
+    address = f"tcp://{HOST}:{free_port()}"
+    env = {**project.env, "DASK_SCHEDULER_ADDRESS": address}
+    started = time.monotonic()
+    result = subprocess.run(
+        ["uv", "run", "--frozen", "--no-sync", project.package, "predict"]
+        + ["--input", "parts", "--output", "nowhere"],
+        cwd=project.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(
+        f"error: Dask scheduler {address} (from DASK_SCHEDULER_ADDRESS) not reachable within 10 s"
+    ), result.stderr
+    assert "or fix DASK_SCHEDULER_ADDRESS" in result.stderr
+    assert elapsed < 40, f"gave up after {elapsed:.0f} s"
+    assert not (project.path / "nowhere").exists()
+    no_leftovers(project.path / "nowhere")
+
+
+def test_a_killed_worker_does_not_lose_the_job(project: Project, cluster: DaskCluster) -> None:
+    rows = features(project, 16)
+    write_parts(project.path / "busy", rows, BUSY_PARTS)
+    rows.to_csv(project.path / "busy.csv", index=False)
+    project.uv_run(project.package, "predict", "--input", "busy.csv", "--output", "busy-plain.csv")
+    output = project.path / "busy-scored"
+    env = {**project.env, "DASK_SCHEDULER_ADDRESS": cluster.address}
+    job = subprocess.Popen(
+        ["uv", "run", "--frozen", "--no-sync", project.package, "predict"]
+        + ["--input", "busy", "--output", output.name, "--batch-rows", "50"],
+        cwd=project.path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # Mid-job: the first parts are written into the temporary folder.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and job.poll() is None:
+            written = [p for p in project.path.glob(".busy-scored*/part-*") if p.is_file()]
+            if len(written) >= 2:
+                break
+            time.sleep(0.05)
+        assert job.poll() is None, "the job ended before a worker could be killed"
+        assert len(written) < BUSY_PARTS
+        cluster.kill_worker(0)
+        stdout, stderr = job.communicate(timeout=300)
+    finally:
+        if job.poll() is None:
+            job.kill()
+            job.wait()
+    assert job.returncode == 0, stderr
+    assert f"wrote {len(rows)} predictions to busy-scored" in stdout
+    assert cluster.worker_names() == ["worker-1"]
+    expected = pd.read_csv(project.path / "busy-plain.csv")
+    pd.testing.assert_frame_equal(read_parts(output), expected)
+    no_leftovers(output)
