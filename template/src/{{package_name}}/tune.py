@@ -61,15 +61,13 @@ def check_space(cfg: Config) -> None:
     kinds = {spec.name: spec.kind for spec in cfg.model.family.hyperparameters}
     if not cfg.tune.space:
         raise ConfigError(
-            f"params.yaml: tune.space.{cfg.model.type} is empty: declare a range "
-            "to search"
+            f"params.yaml: tune.space.{cfg.model.type} is empty: declare a range to search"
         )
     for name, spec in cfg.tune.space.items():
         where = f"params.yaml: tune.space.{cfg.model.type}.{name}"
         if name not in kinds:
             raise ConfigError(
-                f"{where} is not a setting of {cfg.model.type}; known: "
-                f"{', '.join(kinds)}"
+                f"{where} is not a setting of {cfg.model.type}; known: {', '.join(kinds)}"
             )
         if isinstance(spec, dict) and isinstance(spec.get("choices"), list):
             continue
@@ -77,9 +75,7 @@ def check_space(cfg: Config) -> None:
             type(spec.get(key)) in (int, float) for key in ("low", "high")
         )
         if not numbers or spec["low"] > spec["high"]:
-            raise ConfigError(
-                f"{where} must be " + SHAPE + f" with low <= high; got {spec!r}"
-            )
+            raise ConfigError(f"{where} must be " + SHAPE + f" with low <= high; got {spec!r}")
         if spec.get("log") and spec["low"] <= 0:
             raise ConfigError(f"{where}: a log scale needs low > 0, got {spec['low']}")
 
@@ -136,9 +132,7 @@ def tune(cfg: Config, root: Path, scheduler: str | None = None) -> BestParams:
 
     def objective(trial: optuna.Trial) -> float:
         values = dict(cfg.model.hyperparameters)
-        values.update(
-            {key: suggest(trial, key, spec, kinds[key]) for key, spec in space.items()}
-        )
+        values.update({key: suggest(trial, key, spec, kinds[key]) for key, spec in space.items()})
 
         def report(fold: int, running: float) -> None:
             trial.report(running, fold)
@@ -166,17 +160,18 @@ def tune(cfg: Config, root: Path, scheduler: str | None = None) -> BestParams:
         if remaining and address:
             from . import tune_cluster
 
-            client = stack.enter_context(
-                tune_cluster.ready(address, scheduler, storage, name)
-            )
-        parent = stack.enter_context(
-            tracking.start_run(root, tags, run_name=f"tune {name}")
-        )
+            client = stack.enter_context(tune_cluster.ready(address, scheduler, storage, name))
+        parent = stack.enter_context(tracking.start_run(root, tags, run_name=f"tune {name}"))
         logger = tracking.TrialLogger(parent, metric)
         if client is not None:
             before = len(study.get_trials(deepcopy=False))
             tune_cluster.optimize(
-                client, storage, name, cfg.data.seed, objective, remaining,
+                client,
+                storage,
+                name,
+                cfg.data.seed,
+                objective,
+                remaining,
                 cfg.tune.timeout,
             )
             for trial in study.get_trials(deepcopy=False)[before:]:

@@ -36,7 +36,7 @@ def worker_id() -> str:
 def shares(total: int, workers: int) -> list[int]:
     """`total` trials split as evenly as possible over at most `workers` parts."""
     parts = max(min(total, workers), 1)
-    return [total // parts + (1 if index < total % parts else 0) for index in range(parts)]
+    return [total // parts + (index < total % parts) for index in range(parts)]
 
 
 def _probe(storage: str, name: str) -> str:
@@ -80,9 +80,7 @@ def _optimize(
 
 
 @contextmanager
-def ready(
-    address: str, option: str | None, storage: str, name: str
-) -> Iterator["Client"]:
+def ready(address: str, option: str | None, storage: str, name: str) -> Iterator["Client"]:
     """A Client of the cluster at `address` whose every worker opens study `name`
     in `storage`; one ClusterError naming the setting when one cannot."""
     with connect(address, source=origin(address, option)) as client:
@@ -114,9 +112,7 @@ def optimize(
     address = client.scheduler.address if client.scheduler else "(closed)"
     workers = len(client.scheduler_info()["workers"])
     futures = [
-        client.submit(
-            _optimize, storage, name, seed + index, objective, count, timeout, pure=False
-        )
+        client.submit(_optimize, storage, name, seed + index, objective, count, timeout, pure=False)
         for index, count in enumerate(shares(n_trials, workers))
     ]
     try:
