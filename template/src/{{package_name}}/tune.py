@@ -75,7 +75,9 @@ def check_space(cfg: Config) -> None:
             type(spec.get(key)) in (int, float) for key in ("low", "high")
         )
         if not numbers or spec["low"] > spec["high"]:
-            raise ConfigError(f"{where} must be " + SHAPE + f" with low <= high; got {spec!r}")
+            raise ConfigError(
+                f"{where} must be " + SHAPE + f" with low <= high; got {spec!r}"
+            )
         if spec.get("log") and spec["low"] <= 0:
             raise ConfigError(f"{where}: a log scale needs low > 0, got {spec['low']}")
 
@@ -132,7 +134,9 @@ def tune(cfg: Config, root: Path, scheduler: str | None = None) -> BestParams:
 
     def objective(trial: optuna.Trial) -> float:
         values = dict(cfg.model.hyperparameters)
-        values.update({key: suggest(trial, key, spec, kinds[key]) for key, spec in space.items()})
+        values.update(
+            {key: suggest(trial, key, spec, kinds[key]) for key, spec in space.items()}
+        )
 
         def report(fold: int, running: float) -> None:
             trial.report(running, fold)
@@ -160,8 +164,12 @@ def tune(cfg: Config, root: Path, scheduler: str | None = None) -> BestParams:
         if remaining and address:
             from . import tune_cluster
 
-            client = stack.enter_context(tune_cluster.ready(address, scheduler, storage, name))
-        parent = stack.enter_context(tracking.start_run(root, tags, run_name=f"tune {name}"))
+            client = stack.enter_context(
+                tune_cluster.ready(address, scheduler, storage, name)
+            )
+        parent = stack.enter_context(
+            tracking.start_run(root, tags, run_name=f"tune {name}")
+        )
         logger = tracking.TrialLogger(parent, metric)
         if client is not None:
             before = len(study.get_trials(deepcopy=False))

@@ -80,7 +80,9 @@ def _optimize(
 
 
 @contextmanager
-def ready(address: str, option: str | None, storage: str, name: str) -> Iterator["Client"]:
+def ready(
+    address: str, option: str | None, storage: str, name: str
+) -> Iterator["Client"]:
     """A Client of the cluster at `address` whose every worker opens study `name`
     in `storage`; one ClusterError naming the setting when one cannot."""
     with connect(address, source=origin(address, option)) as client:
@@ -112,7 +114,16 @@ def optimize(
     address = client.scheduler.address if client.scheduler else "(closed)"
     workers = len(client.scheduler_info()["workers"])
     futures = [
-        client.submit(_optimize, storage, name, seed + index, objective, count, timeout, pure=False)
+        client.submit(
+            _optimize,
+            storage,
+            name,
+            seed + index,
+            objective,
+            count,
+            timeout,
+            pure=False,
+        )
         for index, count in enumerate(shares(n_trials, workers))
     ]
     try:
