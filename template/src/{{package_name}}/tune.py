@@ -61,13 +61,15 @@ def check_space(cfg: Config) -> None:
     kinds = {spec.name: spec.kind for spec in cfg.model.family.hyperparameters}
     if not cfg.tune.space:
         raise ConfigError(
-            f"params.yaml: tune.space.{cfg.model.type} is empty: declare a range to search"
+            f"params.yaml: tune.space.{cfg.model.type} is empty: declare a range "
+            "to search"
         )
     for name, spec in cfg.tune.space.items():
         where = f"params.yaml: tune.space.{cfg.model.type}.{name}"
         if name not in kinds:
             raise ConfigError(
-                f"{where} is not a setting of {cfg.model.type}; known: {', '.join(kinds)}"
+                f"{where} is not a setting of {cfg.model.type}; known: "
+                f"{', '.join(kinds)}"
             )
         if isinstance(spec, dict) and isinstance(spec.get("choices"), list):
             continue
