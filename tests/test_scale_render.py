@@ -94,7 +94,6 @@ def test_server_tracking_defaults_to_the_server(tmp_path: Path) -> None:
     assert ".env" in (root / ".gitignore").read_text().splitlines()
 
 
-@pytest.mark.parametrize(("remote", "docker"), [("none", True), ("s3", True), ("none", False)])
 def assert_dask_services(services: dict[str, Any]) -> None:
     """A scheduler (8786, dashboard 8787) and two workers from the project's image,
     with the MLflow and MinIO settings of the mlflow service."""
@@ -118,6 +117,7 @@ def assert_dask_services(services: dict[str, Any]) -> None:
             assert env[key] == mlflow[key], key
 
 
+@pytest.mark.parametrize(("remote", "docker"), [("none", True), ("s3", True), ("none", False)])
 def test_compose_file_is_valid_and_holds_no_secret(
     tmp_path: Path, remote: str, docker: bool
 ) -> None:
