@@ -228,10 +228,15 @@ def cluster_pids(cluster: DaskCluster) -> set[int]:
 
 
 def test_tuning_with_an_unreachable_scheduler_is_one_line(project: Project) -> None:
+    # Two more trials than the study holds: there is work for the cluster.
+    params = project.read_yaml("tune-params.yaml")
+    params["tune"]["n_trials"] = 6
+    project.write_yaml("tune-more.yaml", params)
+    study = project.read_json("models/best_params.json")["study"]
     address = f"tcp://{HOST}:{free_port()}"
     started = time.monotonic()
     result = subprocess.run(
-        ["uv", "run", "--frozen", "--no-sync", project.package, "--params", "tune-params.yaml"]
+        ["uv", "run", "--frozen", "--no-sync", project.package, "--params", "tune-more.yaml"]
         + ["tune", "--scheduler", address],
         cwd=project.path,
         env=project.env,
@@ -245,6 +250,9 @@ def test_tuning_with_an_unreachable_scheduler_is_one_line(project: Project) -> N
         f"error: Dask scheduler {address} (from --scheduler) not reachable within 10 s"
     ), result.stderr
     assert time.monotonic() - started < 40
+    # Nothing ran: the study still holds its 4 trials.
+    trials = project.read_json_output("python", "-c", READ_STUDY, study)
+    assert len(trials) == 4
 
 
 def test_a_killed_worker_does_not_lose_the_job(project: Project, cluster: DaskCluster) -> None:
