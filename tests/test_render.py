@@ -53,6 +53,7 @@ PACKAGE_MODULES = (
     "tracking.py",
     "train.py",
     "tune.py",
+    "tune_cluster.py",
     "validation.py",
 )
 SERVING_MODULES = (

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -93,9 +94,34 @@ def test_server_tracking_defaults_to_the_server(tmp_path: Path) -> None:
     assert ".env" in (root / ".gitignore").read_text().splitlines()
 
 
-@pytest.mark.parametrize("remote", ["none", "s3"])
-def test_compose_file_is_valid_and_holds_no_secret(tmp_path: Path, remote: str) -> None:
-    root = render(tmp_path / "p", mlflow_tracking="server", dvc_remote=remote)
+def assert_dask_services(services: dict[str, Any]) -> None:
+    """A scheduler (8786, dashboard 8787) and two workers from the project's image,
+    with the MLflow and MinIO settings of the mlflow service."""
+    scheduler, worker = services["dask-scheduler"], services["dask-worker"]
+    assert scheduler["build"] == "."
+    assert scheduler["image"] == worker["image"] == "my-ml-project"
+    assert [port.split(":") for port in scheduler["ports"]] == [
+        ["8786", "8786"],
+        ["8787", "8787"],
+    ]
+    assert scheduler["entrypoint"] == worker["entrypoint"] == ["dask"]
+    assert scheduler["command"][:3] == ["scheduler", "--port", "8786"]
+    assert "8787/health" in scheduler["healthcheck"]["test"][-1]
+    assert worker["command"][:2] == ["worker", "tcp://dask-scheduler:8786"]
+    assert worker["deploy"]["replicas"] == 2
+    assert worker["depends_on"]["dask-scheduler"] == {"condition": "service_healthy"}
+    mlflow = services["mlflow"]["environment"]
+    for env in (scheduler["environment"], worker["environment"]):
+        assert env["MLFLOW_TRACKING_URI"] == "http://mlflow:5000"
+        for key in ("MLFLOW_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            assert env[key] == mlflow[key], key
+
+
+@pytest.mark.parametrize(("remote", "docker"), [("none", True), ("s3", True), ("none", False)])
+def test_compose_file_is_valid_and_holds_no_secret(
+    tmp_path: Path, remote: str, docker: bool
+) -> None:
+    root = render(tmp_path / "p", mlflow_tracking="server", dvc_remote=remote, docker=docker)
     compose = root / "compose.yaml"
     result = subprocess.run(
         [BIN / "check-jsonschema", "--builtin-schema", "vendor.compose-spec", compose],
@@ -105,7 +131,10 @@ def test_compose_file_is_valid_and_holds_no_secret(tmp_path: Path, remote: str) 
     assert result.returncode == 0, result.stdout + result.stderr
     spec = yaml.safe_load(compose.read_text())
     services = spec["services"]
-    assert set(services) == {"postgres", "minio", "buckets", "mlflow"}
+    dask = {"dask-scheduler", "dask-worker"} if docker else set()
+    assert set(services) == {"postgres", "minio", "buckets", "mlflow"} | dask
+    if docker:
+        assert_dask_services(services)
     assert set(spec["volumes"]) == {"postgres-data", "minio-data"}
     for name in ("postgres", "minio", "mlflow"):
         assert "test" in services[name]["healthcheck"], name
@@ -130,6 +159,10 @@ def test_compose_file_is_valid_and_holds_no_secret(tmp_path: Path, remote: str) 
         "MINIO_ROOT_PASSWORD": services["minio"]["environment"]["MINIO_ROOT_PASSWORD"],
         "AWS_SECRET_ACCESS_KEY": env["AWS_SECRET_ACCESS_KEY"],
     }
+    if docker:
+        secrets["dask AWS_SECRET_ACCESS_KEY"] = services["dask-worker"]["environment"][
+            "AWS_SECRET_ACCESS_KEY"
+        ]
     for name, value in secrets.items():
         assert value.startswith("${") and ":?" in value, name
     buckets = services["buckets"]["command"][0]

@@ -20,7 +20,7 @@ import pytest
 
 from harness.dask_cluster import DaskCluster, running_cluster
 from harness.project import Project
-from harness.servers import HOST, free_port
+from harness.servers import HOST, free_port, group_members
 
 pytestmark = pytest.mark.slow
 
@@ -157,6 +157,102 @@ def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(project: Projec
     assert elapsed < 40, f"gave up after {elapsed:.0f} s"
     assert not (project.path / "nowhere").exists()
     no_leftovers(project.path / "nowhere")
+
+
+# The nested runs of the newest `tune` parent run, read back with MlflowClient.
+READ_TRIALS = """
+import json
+from pathlib import Path
+from mlflow.tracking import MlflowClient
+from {package}.tracking import experiment_name, tracking_uri
+client = MlflowClient(tracking_uri(Path.cwd()))
+experiment = client.get_experiment_by_name(experiment_name())
+ids = [experiment.experiment_id]
+parent = client.search_runs(ids, "tags.`tune.study` != ''", order_by=["attributes.start_time DESC"])[0]
+nested = client.search_runs(ids, f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+print(json.dumps({
+    "parent": parent.info.run_id,
+    "trials": [{"tags": r.data.tags, "params": r.data.params, "metrics": r.data.metrics,
+                "status": r.info.status} for r in nested],
+}))
+"""
+
+# The trials of the study in tuning/study.db, read back with Optuna.
+READ_STUDY = """
+import json, sys
+import optuna
+storage = "sqlite:///tuning/study.db"
+name = sys.argv[1]
+trials = optuna.load_study(study_name=name, storage=storage).get_trials()
+print(json.dumps([{"state": t.state.name, "worker": t.user_attrs.get("worker")} for t in trials]))
+"""
+
+
+def test_tuning_runs_the_trials_on_the_workers(project: Project, cluster: DaskCluster) -> None:
+    params = project.read_yaml("params.yaml")
+    params["model"]["type"] = "linear"
+    params["evaluate"]["cv_folds"] = 2
+    params["tune"]["n_trials"] = 4
+    project.write_yaml("tune-params.yaml", params)
+    result = project.uv_run(
+        project.package, "--params", "tune-params.yaml", "tune", "--scheduler", cluster.address
+    )
+    best = project.read_json("models/best_params.json")
+    assert f"best of 4 trials in study {best['study']}" in result.stdout
+    assert best["family"] == "linear" and best["trials"] == 4
+    assert set(best["params"]) == set(params["tune"]["space"]["linear"])
+    assert 0 < best["value"] <= 1
+    trials = project.read_json_output("python", "-c", READ_STUDY, best["study"])
+    assert [t["state"] for t in trials] == ["COMPLETE"] * 4
+    workers = {t["worker"] for t in trials}
+    # Two workers, each its own process, neither of them the driver (`tune` exited).
+    assert len(workers) == 2, trials
+    assert all(w and int(w.rsplit(":", 1)[1]) in cluster_pids(cluster) for w in workers)
+    logged = project.read_json_output(
+        "python", "-c", READ_TRIALS.replace("{package}", project.package)
+    )
+    runs = logged["trials"]
+    assert sorted(int(r["tags"]["trial.number"]) for r in runs) == [0, 1, 2, 3]
+    assert {r["tags"]["trial.worker"] for r in runs} == workers
+    assert all(r["status"] == "FINISHED" and r["metrics"] for r in runs)
+    # The same study again: it already holds 4 trials, so nothing more runs.
+    again = project.uv_run(
+        project.package, "--params", "tune-params.yaml", "tune", "--scheduler", cluster.address
+    )
+    assert f"best of 4 trials in study {best['study']}" in again.stdout
+
+
+def cluster_pids(cluster: DaskCluster) -> set[int]:
+    """Every process of the workers' process groups (nanny and worker)."""
+    return {pid for worker in cluster.workers for pid in group_members(worker.pid)}
+
+
+def test_tuning_with_an_unreachable_scheduler_is_one_line(project: Project) -> None:
+    # Two more trials than the study holds: there is work for the cluster.
+    params = project.read_yaml("tune-params.yaml")
+    params["tune"]["n_trials"] = 6
+    project.write_yaml("tune-more.yaml", params)
+    study = project.read_json("models/best_params.json")["study"]
+    address = f"tcp://{HOST}:{free_port()}"
+    started = time.monotonic()
+    result = subprocess.run(
+        ["uv", "run", "--frozen", "--no-sync", project.package, "--params", "tune-more.yaml"]
+        + ["tune", "--scheduler", address],
+        cwd=project.path,
+        env=project.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(
+        f"error: Dask scheduler {address} (from --scheduler) not reachable within 10 s"
+    ), result.stderr
+    assert time.monotonic() - started < 40
+    # Nothing ran: the study still holds its 4 trials.
+    trials = project.read_json_output("python", "-c", READ_STUDY, study)
+    assert len(trials) == 4
 
 
 def test_a_killed_worker_does_not_lose_the_job(project: Project, cluster: DaskCluster) -> None:

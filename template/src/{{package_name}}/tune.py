@@ -14,11 +14,15 @@ which `train` reads. With `n_trials: 0` nothing is searched and the file says so
 
 MLflow: one parent run per `tune`, one nested run per trial (its params, the CV
 score and the trial's state: COMPLETE, PRUNED or FAIL).
+
+With a Dask scheduler (`--scheduler` or DASK_SCHEDULER_ADDRESS) the trials run
+on the cluster's workers (tune_cluster.py).
 """
 
 import hashlib
 import json
 import re
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +116,9 @@ def storage_problem(url: str, exc: Exception) -> str:
     )
 
 
-def tune(cfg: Config, root: Path) -> BestParams:
-    """Run the tune stage under `root`; write and return models/best_params.json."""
+def tune(cfg: Config, root: Path, scheduler: str | None = None) -> BestParams:
+    """Run the tune stage under `root` (on the Dask cluster of `scheduler` or
+    DASK_SCHEDULER_ADDRESS, if set); write and return models/best_params.json."""
     metric = cfg.evaluate.primary_metric
     if cfg.tune.n_trials == 0:
         best = BestParams(cfg.model.type, {}, metric, None, None, 0, None)
@@ -123,6 +128,7 @@ def tune(cfg: Config, root: Path) -> BestParams:
     import optuna
 
     from . import tracking
+    from .cluster import scheduler_address
     from .validation import cross_validate
 
     check_space(cfg)
@@ -130,10 +136,11 @@ def tune(cfg: Config, root: Path) -> BestParams:
     train = pd.read_parquet(root / paths.TRAIN)
     data = DataSummary.read(root / paths.DATA_SUMMARY)
     name = study_name(cfg, data.md5)
+    storage = storage_url(cfg, root)
     try:
         study = optuna.create_study(
             study_name=name,
-            storage=storage_url(cfg, root),
+            storage=storage,
             load_if_exists=True,
             direction="maximize" if cfg.evaluate.greater_is_better else "minimize",
             sampler=optuna.samplers.TPESampler(seed=cfg.data.seed),
@@ -170,10 +177,35 @@ def tune(cfg: Config, root: Path) -> BestParams:
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     done = len(study.get_trials(deepcopy=False, states=finished))
     remaining = max(cfg.tune.n_trials - done, 0)
+    address = scheduler_address(scheduler)
     tags = {"tune.study": name}
-    with tracking.start_run(root, tags, run_name=f"tune {name}") as parent:
+    with ExitStack() as stack:
+        # On a cluster: connected, and every worker opens the study, before any run.
+        client = None
+        if remaining and address:
+            from . import tune_cluster
+
+            client = stack.enter_context(
+                tune_cluster.ready(address, scheduler, storage, name)
+            )
+        parent = stack.enter_context(
+            tracking.start_run(root, tags, run_name=f"tune {name}")
+        )
         logger = tracking.TrialLogger(parent, metric)
-        if remaining:
+        if client is not None:
+            before = len(study.get_trials(deepcopy=False))
+            tune_cluster.optimize(
+                client,
+                storage,
+                name,
+                cfg.data.seed,
+                objective,
+                remaining,
+                cfg.tune.timeout,
+            )
+            for trial in study.get_trials(deepcopy=False)[before:]:
+                logger.log(trial)
+        elif remaining:
             study.optimize(
                 objective,
                 n_trials=remaining,
