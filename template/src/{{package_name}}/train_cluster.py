@@ -64,10 +64,12 @@ def _partitions(root: Path, client: "Client") -> Any:
 
 def _sample(frame: Any, cfg: Config) -> pd.DataFrame:
     """A seeded sample of at most SAMPLE_ROWS rows, brought here."""
-    rows = int(len(frame))
+    rows = len(frame)
     fraction = min(1.0, SAMPLE_ROWS / max(rows, 1))
-    sample = frame if fraction >= 1.0 else frame.sample(
-        frac=fraction, random_state=cfg.data.seed
+    sample = (
+        frame
+        if fraction >= 1.0
+        else frame.sample(frac=fraction, random_state=cfg.data.seed)
     )
     result: pd.DataFrame = sample.compute()
     return result.reset_index(drop=True)
