@@ -15,7 +15,8 @@ partitions (at least one per worker); no machine holds all of it:
 
 Limits: LightGBM's Dask interface has no early stopping (it hangs when workers
 stop at different rounds), so the cluster fits all `n_estimators` rounds and
-`validation_fraction`/`early_stopping_rounds` are not used. For classification
+`validation_fraction`/`early_stopping_rounds` are not used; `n_jobs` neither
+(each worker uses its own threads, `dask worker --nthreads`). For classification
 every worker must hold rows of every class. The drift reference (reference.py)
 is profiled on the sample.
 """
@@ -85,7 +86,6 @@ def _dask_estimator(classifier: bool, values: dict[str, Any], seed: int) -> Any:
         num_leaves=values["num_leaves"],
         min_child_samples=values["min_child_samples"],
         reg_lambda=values["reg_lambda"],
-        n_jobs=values["n_jobs"],
         random_state=seed,
         verbosity=-1,
     )
@@ -116,7 +116,11 @@ def fit(
     from . import train as local
 
     target = cfg.data.target
-    with connect(address, source=origin(address, option)) as client:
+    # as_current: every compute (the sample, the lengths, LightGBM's own waits)
+    # runs on this cluster, not in this process.
+    with connect(address, source=origin(address, option)) as client, (
+        client.as_current()
+    ):
         frame = _partitions(root, client)
         sample = _sample(frame, cfg)
         features, sample_target, kinds = local.split(sample, cfg)
