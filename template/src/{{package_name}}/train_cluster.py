@@ -118,8 +118,9 @@ def fit(
     target = cfg.data.target
     # as_current: every compute (the sample, the lengths, LightGBM's own waits)
     # runs on this cluster, not in this process.
-    with connect(address, source=origin(address, option)) as client, (
-        client.as_current()
+    with (
+        connect(address, source=origin(address, option)) as client,
+        client.as_current(),
     ):
         frame = _partitions(root, client)
         sample = _sample(frame, cfg)
