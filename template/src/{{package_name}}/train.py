@@ -135,17 +135,18 @@ def on_cluster(cfg: Config, scheduler: str | None) -> str | None:
 
 
 def where(cfg: Config, scheduler: str | None) -> str:
-    """One line on where `train` fits the model ("" without a scheduler)."""
+    """A line (with its newline) on where `train` fitted the model, or ""
+    without a scheduler."""
     from .cluster import scheduler_address
 
     address = scheduler_address(scheduler)
     if address is None:
         return ""
     if on_cluster(cfg, scheduler):
-        return f"trained on the Dask cluster at {address}"
+        return f"trained on the Dask cluster at {address}\n"
     return (
         f"model.type {cfg.model.type} trained here, not on the Dask cluster at "
-        f"{address}: only {CLUSTER_FAMILY} trains on a cluster"
+        f"{address}: only {CLUSTER_FAMILY} trains on a cluster\n"
     )
 
 
