@@ -21,6 +21,8 @@ every worker must hold rows of every class. The drift reference (reference.py)
 is profiled on the sample.
 """
 
+import contextlib
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -137,8 +139,9 @@ def fit(
         labels = frame[target].to_dask_array(lengths=True)
         model = _dask_estimator(estimator.classifier, values, cfg.data.seed)
         model.set_params(client=client)
-        try:
-            model.fit(inputs, labels)
+        try:  # LightGBM prints its progress: to stderr, not among the results
+            with contextlib.redirect_stdout(sys.stderr):
+                model.fit(inputs, labels)
         except OSError as exc:
             raise ClusterError(
                 f"Dask scheduler {address}: lost during training ({exc}); check "
