@@ -16,7 +16,7 @@ UV := $(TOOLS)/bin/uv
 endif
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-fast bench bench-serving bench-monitor bench-scaling lint
+.PHONY: demo test test-fast bench bench-serving bench-monitor bench-scaling bench-training lint
 
 $(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS)
@@ -42,6 +42,9 @@ bench-monitor: $(UV)
 
 bench-scaling: $(UV)
 	$(UV) run --frozen python -m benchmarks.scaling
+
+bench-training: $(UV)
+	$(UV) run --frozen python -m benchmarks.training --local
 
 lint: $(UV)
 	$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .

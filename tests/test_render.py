@@ -53,6 +53,7 @@ PACKAGE_MODULES = (
     "tracking.py",
     "train.py",
     "tune.py",
+    "train_cluster.py",
     "tune_cluster.py",
     "validation.py",
 )

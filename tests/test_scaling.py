@@ -255,6 +255,115 @@ def test_tuning_with_an_unreachable_scheduler_is_one_line(project: Project) -> N
     assert len(trials) == 4
 
 
+# What a saved model is, and its test-set F1, read back as predict and evaluate load it.
+READ_MODEL = """
+import json, sys
+import joblib, lightgbm, pandas as pd
+from sklearn.metrics import f1_score
+from sklearn.pipeline import Pipeline
+model = joblib.load(sys.argv[1])
+test = pd.read_parquet("data/prepared/test.parquet")
+estimator = model[-1]
+print(json.dumps({
+    "pipeline": isinstance(model, Pipeline),
+    "steps": [name for name, _ in model.steps],
+    "estimator": type(estimator).__name__,
+    "local_lightgbm": isinstance(getattr(estimator, "booster_", None), lightgbm.LGBMClassifier),
+    "engine": getattr(estimator, "engine_", "local"),
+    "rounds": int(estimator.n_iter_),
+    "f1": f1_score(test["diagnosis"], model.predict(test.drop(columns="diagnosis")), average="macro"),
+}))
+"""
+F1_TOLERANCE = 0.05
+"""Cluster vs local LightGBM test F1 (114 test rows: about 3 rows). The cluster fits all
+n_estimators rounds (no early stopping on lightgbm.dask), locally early stopping picks fewer."""
+
+
+@pytest.fixture
+def saved_model(project: Project) -> Iterator[None]:
+    """Put back the module's model (other tests score with it) after a test trains."""
+    names = ("model.joblib", "schema.json", "reference.json")
+    kept = {name: (project.path / "models" / name).read_bytes() for name in names}
+    yield
+    for name, data in kept.items():
+        (project.path / "models" / name).write_bytes(data)
+
+
+def test_lightgbm_trains_on_the_cluster_into_the_local_format(
+    project: Project, cluster: DaskCluster, saved_model: None
+) -> None:
+    params = project.read_yaml("params.yaml")
+    params["model"]["type"] = "lightgbm"
+    params["model"]["lightgbm"]["n_estimators"] = 100
+    project.write_yaml("lgbm-params.yaml", params)
+    models = project.path / "models"
+    here = project.uv_run(project.package, "--params", "lgbm-params.yaml", "train")
+    assert here.stdout.strip() == "saved the model to models/model.joblib"
+    (models / "model.joblib").rename(project.path / "lgbm-local.joblib")
+    env = {**project.env, "DASK_SCHEDULER_ADDRESS": cluster.address}
+    remote = subprocess.run(
+        ["uv", "run", "--frozen", "--no-sync", project.package, "--params", "lgbm-params.yaml"]
+        + ["train"],
+        cwd=project.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert remote.returncode == 0, remote.stderr
+    assert remote.stdout.splitlines() == [
+        f"trained on the Dask cluster at {cluster.address}",
+        "saved the model to models/model.joblib",
+    ]
+    (models / "model.joblib").rename(project.path / "lgbm-cluster.joblib")
+    local = project.read_json_output("python", "-c", READ_MODEL, "lgbm-local.joblib")
+    remote_model = project.read_json_output("python", "-c", READ_MODEL, "lgbm-cluster.joblib")
+    # The same Pipeline, estimator class and local LightGBM model, trained elsewhere.
+    for model in (local, remote_model):
+        assert model["pipeline"] and model["steps"] == ["features", "model"]
+        assert model["estimator"] == "LightGBMClassifier" and model["local_lightgbm"]
+    assert (local["engine"], remote_model["engine"]) == ("local", "dask")
+    assert remote_model["rounds"] == 100  # every round: no early stopping there
+    assert remote_model["f1"] > 0.85
+    assert abs(remote_model["f1"] - local["f1"]) <= F1_TOLERANCE, (local, remote_model)
+    # predict takes it as it takes a local model.
+    scored = project.uv_run(
+        project.package,
+        "predict",
+        "--input",
+        "all.csv",
+        "--output",
+        "lgbm-scored.csv",
+        "--model",
+        "lgbm-cluster.joblib",
+    )
+    assert f"wrote {len(plain(project))} predictions" in scored.stdout
+    predictions = pd.read_csv(project.path / "lgbm-scored.csv")
+    assert len(predictions) == len(plain(project))
+    assert set(predictions["prediction"]) == {"benign", "malignant"}
+
+
+def test_other_families_train_here_with_a_scheduler(
+    project: Project, cluster: DaskCluster, saved_model: None
+) -> None:
+    params = project.read_yaml("params.yaml")
+    params["model"]["type"] = "linear"
+    project.write_yaml("linear-params.yaml", params)
+    result = project.uv_run(
+        project.package,
+        "--params",
+        "linear-params.yaml",
+        "train",
+        "--scheduler",
+        cluster.address,
+    )
+    assert result.stdout.splitlines() == [
+        f"model.type linear trained here, not on the Dask cluster at {cluster.address}: "
+        "only lightgbm trains on a cluster",
+        "saved the model to models/model.joblib",
+    ]
+
+
 def test_a_killed_worker_does_not_lose_the_job(project: Project, cluster: DaskCluster) -> None:
     rows = features(project, 16)
     write_parts(project.path / "busy", rows, BUSY_PARTS)

@@ -128,7 +128,8 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
         champion = tracking.load_logged_model(model_uri, root)
         return task.compute_metrics(champion, features, target)[metric]
 
-    tags = {"data_md5": data.md5, "data_path": data.path}
+    engine = getattr(model.named_steps["model"], "engine_", "local")  # train_cluster.py
+    tags = {"data_md5": data.md5, "data_path": data.path, "train.engine": engine}
     with tracking.start_run(root, tags) as run_id:
         model_uri = tracking.log_results(
             params={**cfg.raw, "fitted": facts["hyperparameters"]},

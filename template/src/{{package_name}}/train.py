@@ -122,10 +122,50 @@ def reference(pipeline: Pipeline, train: pd.DataFrame, cfg: Config) -> Reference
     return profile(features, kinds, pipeline.predict(features), kind)
 
 
-def train(cfg: Config, root: Path) -> Pipeline:
-    """Run the train stage under `root`: read the split, fit, save model and schema."""
-    data = pd.read_parquet(root / paths.TRAIN)
-    pipeline = fit(data, cfg, hyperparameters(cfg, root))
+CLUSTER_FAMILY = "lightgbm"
+"""The one family that trains on a Dask cluster (train_cluster.py)."""
+
+
+def on_cluster(cfg: Config, scheduler: str | None) -> str | None:
+    """The scheduler address `train` uses: set, and model.type is lightgbm."""
+    from .cluster import scheduler_address
+
+    address = scheduler_address(scheduler)
+    return address if address and cfg.model.type == CLUSTER_FAMILY else None
+
+
+def where(cfg: Config, scheduler: str | None) -> str:
+    """A line (with its newline) on where `train` fitted the model, or ""
+    without a scheduler."""
+    from .cluster import scheduler_address
+
+    address = scheduler_address(scheduler)
+    if address is None:
+        return ""
+    if on_cluster(cfg, scheduler):
+        return f"trained on the Dask cluster at {address}\n"
+    return (
+        f"model.type {cfg.model.type} trained here, not on the Dask cluster at "
+        f"{address}: only {CLUSTER_FAMILY} trains on a cluster\n"
+    )
+
+
+def train(cfg: Config, root: Path, scheduler: str | None = None) -> Pipeline:
+    """Run the train stage under `root`: read the split, fit, save model and schema.
+
+    With a scheduler (`scheduler`, else DASK_SCHEDULER_ADDRESS) and model.type
+    lightgbm, the model trains on the Dask cluster (train_cluster.py); every
+    other family trains here.
+    """
+    values = hyperparameters(cfg, root)
+    address = on_cluster(cfg, scheduler)
+    if address:
+        from . import train_cluster
+
+        pipeline, data = train_cluster.fit(cfg, root, address, scheduler, values)
+    else:
+        data = pd.read_parquet(root / paths.TRAIN)
+        pipeline = fit(data, cfg, values)
     with atomic_path(root / paths.MODEL) as tmp:
         joblib.dump(pipeline, tmp)
     schema(pipeline, cfg).write(root / paths.SCHEMA)
