@@ -20,22 +20,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
 
+from benchmarks.timing import run_timed
 from harness.project import Project
 
 PACKAGE = "my_ml_project"
 STAGES = ("prepare", "tune", "train", "evaluate")
-TIME = "/usr/bin/time"
 
 BARE = f"""
 import json, resource, sys, time
@@ -90,28 +88,6 @@ def table(rows: int, task: str, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
-def run_timed(project: Project, *args: str) -> tuple[float, float]:
-    """(seconds, peak RSS of the largest process in MB) of `uv run <args>`."""
-    venv = project.venv
-    assert venv is not None
-    env = {**project.env, "VIRTUAL_ENV": str(venv)}
-    env["PATH"] = f"{venv / 'bin'}:{env['PATH']}"
-    start = time.perf_counter()
-    result = subprocess.run(
-        [TIME, "-f", "RSS_KB=%M", str(venv / "bin" / args[0]), *args[1:]],
-        cwd=project.path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    rss = int(re.findall(r"RSS_KB=(\d+)", result.stderr)[-1]) / 1024
-    return seconds, rss
-
-
 def set_params(project: Project, **changes: object) -> None:
     params = yaml.safe_load((project.path / "params.yaml").read_text())
     for dotted, value in changes.items():
@@ -133,7 +109,7 @@ def measure(task: str, rows: int, trials: int, base: Path, venv: Path) -> list[s
     lines = []
     repro: dict[str, tuple[float, float]] = {}
     for stage in STAGES:
-        repro[stage] = run_timed(project, "dvc", "repro", "-s", stage)
+        repro[stage] = run_timed(project, "dvc", "repro", "-s", stage)[:2]
     env = {**project.env, "VIRTUAL_ENV": str(venv)}
     bare = json.loads(
         subprocess.run(
@@ -162,7 +138,7 @@ def measure(task: str, rows: int, trials: int, base: Path, venv: Path) -> list[s
     for jobs in (1, 2):
         shutil.rmtree(project.path / "tuning", ignore_errors=True)
         set_params(project, **{"tune.n_trials": trials, "tune.n_jobs": jobs})
-        seconds, _ = run_timed(project, PACKAGE, "tune")
+        seconds, _, _ = run_timed(project, PACKAGE, "tune")
         lines.append(
             f"| {task} | tune {trials} trials, n_jobs {jobs} | {seconds:.1f} | | | "
             f"{trials / seconds * 60:.2f} trials/min |"

@@ -24,10 +24,7 @@ from __future__ import annotations
 import argparse
 import math
 import platform
-import re
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -35,10 +32,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from benchmarks.timing import run_timed
 from harness.dask_cluster import running_cluster
 from harness.project import Project
 
-TIME = "/usr/bin/time"
 TARGET = "diagnosis"
 COPIES = 24
 """The budget allows this many in-memory copies of one batch (a first run with 16
@@ -71,21 +68,7 @@ def synthetic(project: Project, path: Path, rows: int, seed: int, group: int = 1
 
 def predict(project: Project, *args: str) -> tuple[float, float]:
     """(seconds, peak RSS in MB) of `<package> predict ARGS`."""
-    venv = project.venv
-    assert venv is not None
-    start = time.perf_counter()
-    result = subprocess.run(
-        [TIME, "-f", "RSS_KB=%M", str(venv / "bin" / project.package), "predict", *args],
-        cwd=project.path,
-        env=project.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"predict {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return seconds, int(re.findall(r"RSS_KB=(\d+)", result.stderr)[-1]) / 1024
+    return run_timed(project, project.package, "predict", *args)[:2]
 
 
 def same_parts(first: Path, second: Path) -> bool:

@@ -24,10 +24,8 @@ from __future__ import annotations
 import argparse
 import platform
 import re
-import subprocess
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -35,11 +33,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from benchmarks.timing import run_timed
 from harness.dask_cluster import DaskCluster, running_cluster
 from harness.project import Project
 from harness.servers import group_members
 
-TIME = "/usr/bin/time"
 TARGET = "diagnosis"
 GROUP = 100_000
 UNITS = {"MiB": 2**20, "GiB": 2**30, "MB": 10**6, "GB": 10**9}
@@ -119,22 +117,7 @@ class PeakRss:
 
 def train(project: Project, *args: str) -> tuple[float, float, str]:
     """(seconds, peak RSS in MB, stdout) of `<package> train ARGS`."""
-    venv = project.venv
-    assert venv is not None
-    start = time.perf_counter()
-    result = subprocess.run(
-        [TIME, "-f", "RSS_KB=%M", str(venv / "bin" / project.package), "train", *args],
-        cwd=project.path,
-        env=project.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"train {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    rss = int(re.findall(r"RSS_KB=(\d+)", result.stderr)[-1]) / 1024
-    return seconds, rss, result.stdout
+    return run_timed(project, project.package, "train", *args)
 
 
 def f1(project: Project) -> float:
