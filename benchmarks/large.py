@@ -1,6 +1,6 @@
 """Benchmark the pipeline on a large synthetic table; print a markdown table.
 
-    uv run python -m benchmarks.large [--rows 1000000] [--trials 4]
+    uv run python -m benchmarks.large [--rows 1000000] [--trials 4] [--family F] [--task T]
 
 For each task, a table of `--rows` rows x 20 feature columns (15 numeric with 5%
 missing values, 5 string columns of 3 to 50 values, some missing) is written to
@@ -9,8 +9,9 @@ a rendered project's data/raw/. Then, per stage:
   peak RSS of the largest process (GNU time's %M);
 - the same stage functions called bare, one after the other in one Python process
   (no DVC, no MLflow), each timed, with the process's peak RSS.
-And tuning throughput: `tune` with `--trials` trials of the default family,
-`tune.n_jobs` 1 and 2, in trials per minute (a fresh study each time).
+And tuning throughput: `tune` with `--trials` trials of the family, `tune.n_jobs`
+1 and 2, in trials per minute (a fresh study each time). `--family` sets
+`model.type` (default: the template's, random_forest); `--task` measures one task.
 
 Targets: repro / bare <= 1.25 per pipeline, peak RSS <= 3x the table's in-memory
 size (pandas, deep). Timings are not tests: this script reports, it does not fail.
@@ -33,37 +34,47 @@ from benchmarks.timing import run_timed
 from harness.project import Project
 
 PACKAGE = "my_ml_project"
-STAGES = ("prepare", "tune", "train", "evaluate")
+STAGES = ("prepare", "tune", "profile", "train", "evaluate")
 
 BARE = f"""
 import json, resource, sys, time
 from pathlib import Path
-from {PACKAGE} import paths
+from {PACKAGE} import card_text, evaluate, insight, model_card, paths, profile
 from {PACKAGE}.config import load_config
+from {PACKAGE}.artifacts import DataSummary
 from {PACKAGE}.data import prepare
 from {PACKAGE}.tune import tune
 from {PACKAGE}.train import train
-from {PACKAGE}.evaluate import certainty
 from {PACKAGE}.tasks import current
 from {PACKAGE}.registry import Promotion
-from {PACKAGE} import model_card
+from {PACKAGE}.files import write_json
 import pandas as pd
 root = Path.cwd()
 cfg = load_config(root / paths.PARAMS)
 times = {{}}
-start = time.perf_counter(); prepared = prepare(cfg, root)
+start = time.perf_counter(); prepare(cfg, root)
 times["prepare"] = time.perf_counter() - start
 start = time.perf_counter(); tune(cfg, root); times["tune"] = time.perf_counter() - start
+start = time.perf_counter(); profile.run(cfg, root)
+times["profile"] = time.perf_counter() - start
 start = time.perf_counter(); model = train(cfg, root); times["train"] = time.perf_counter() - start
+# evaluate.evaluate() without MLflow (no logging, no registry): the same calls.
 start = time.perf_counter()
 test = pd.read_parquet(root / paths.TEST)
 features, target = test.drop(columns=cfg.data.target), test[cfg.data.target]
-scores = current().compute_metrics(model, features, target)
-facts = certainty(cfg, root, model, test)
-images = current().write_plots(model, features, target, root)
+data = DataSummary.read(root / paths.DATA_SUMMARY)
+task = current()
+scores = task.compute_metrics(model, features, target)
+facts = evaluate.certainty(cfg, root, model, test)
+found = insight.gather(cfg, root, model, features, target)
+sure = evaluate.report(scores, facts)
+results = {{**sure, **found.report}}
+write_json(root / paths.METRICS, results)
+images = task.write_plots(model, features, target, root) + found.images
 card = model_card.render(root / paths.CARD_TEMPLATE, cfg=cfg, model=model, run_id="bare",
-    experiment="bare", metrics=scores, data=prepared.summary, images=images,
-    certainty=facts, promotion=Promotion("bare", "1", True, "bare"))
+    experiment="bare", metrics={{**scores, **found.numbers}}, data=data, images=images,
+    certainty=facts, promotion=Promotion("bare", "1", True, "bare"),
+    sections=card_text.sections(cfg, results, data, found))
 model_card.write(root, card)
 times["evaluate"] = time.perf_counter() - start
 times["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -99,13 +110,18 @@ def set_params(project: Project, **changes: object) -> None:
     (project.path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-def measure(task: str, rows: int, trials: int, base: Path, venv: Path) -> list[str]:
+def measure(
+    task: str, rows: int, trials: int, family: str, base: Path, venv: Path
+) -> list[str]:
     project = Project.create(base / task, venv, task=task)
     data = table(rows, task)
     memory_mb = data.memory_usage(deep=True).sum() / 2**20
     (project.path / "data/raw").mkdir(parents=True, exist_ok=True)
     data.to_csv(project.path / "data/raw/big.csv", index=False)
-    set_params(project, **{"data.path": "data/raw/big.csv", "data.target": "target"})
+    set_params(
+        project,
+        **{"data.path": "data/raw/big.csv", "data.target": "target", "model.type": family},
+    )
     lines = []
     repro: dict[str, tuple[float, float]] = {}
     for stage in STAGES:
@@ -150,15 +166,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--trials", type=int, default=4)
+    parser.add_argument("--family", default="random_forest", help="model.type")
+    parser.add_argument("--task", choices=("classification", "regression"), action="append")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-large-") as folder:
         base = Path(folder)
         venv = base / "venv"
-        print(f"{args.rows:,} rows x 20 columns\n")
+        print(f"{args.rows:,} rows x 20 columns, model.type {args.family}\n")
         print("| task | stage | dvc repro s | bare s | ratio | peak RSS MB |")
         print("| --- | --- | --- | --- | --- | --- |")
-        for task in ("classification", "regression"):
-            for line in measure(task, args.rows, args.trials, base, venv):
+        for task in args.task or ("classification", "regression"):
+            for line in measure(task, args.rows, args.trials, args.family, base, venv):
                 print(line, flush=True)
 
 

@@ -1,6 +1,6 @@
 """Benchmark LightGBM training on a Dask cluster, on data larger than a worker's memory.
 
-    uv run python -m benchmarks.training [--workers 4] [--memory-limit 1GiB] [--factor 2]
+    uv run python -m benchmarks.training [--workers 10] [--memory-limit 1GiB] [--factor 2]
 
 A rendered project (classification demo data, `model.type: lightgbm`, 100 rounds)
 runs its pipeline once; then its training split (data/prepared/train.parquet) is
@@ -126,7 +126,7 @@ def f1(project: Project) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=10)
     parser.add_argument("--memory-limit", default="1GiB", help="of each worker")
     parser.add_argument("--factor", type=float, default=2.0, help="data / one worker's limit")
     parser.add_argument("--local", action="store_true", help="also train without a cluster")

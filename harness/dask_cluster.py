@@ -101,16 +101,19 @@ def start_cluster(
     workers: int = 2,
     memory_limit: str = "1GiB",
     threads: int = 1,
+    env: dict[str, str] | None = None,
 ) -> DaskCluster:
     """`dask scheduler` and `workers` memory-limited `dask worker`s on free ports.
 
     Each worker is one process (`--nworkers 1`) with `threads` threads and
     `memory_limit`; returns once every worker is registered with the scheduler.
-    On failure everything started so far is stopped.
+    `env` adds to every process's environment (Dask settings such as
+    DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES). On failure everything started
+    so far is stopped.
     """
     logs.mkdir(parents=True, exist_ok=True)
     dask = str(dask_bin(project))
-    env = {**project.env, "PYTHONUNBUFFERED": "1"}
+    env = {**project.env, "PYTHONUNBUFFERED": "1", **(env or {})}
     port, dashboard = free_port(), free_port()
     address = f"tcp://{HOST}:{port}"
     scheduler = Server.start(

@@ -364,6 +364,55 @@ def test_other_families_train_here_with_a_scheduler(
     ]
 
 
+TOO_BIG_ROWS = 2_000_000
+"""Training rows for a worker of TOO_SMALL: about 500 MB as LightGBM holds them twice."""
+TOO_SMALL = "700MiB"
+
+
+def test_training_that_outgrows_the_workers_is_one_line(
+    project: Project, saved_model: None
+) -> None:
+    train_file = project.path / "data" / "prepared" / "train.parquet"
+    kept = train_file.read_bytes()
+    demo = pd.read_csv(project.path / "data" / "raw" / "demo.csv")
+    rows = demo.sample(TOO_BIG_ROWS, replace=True, random_state=0, ignore_index=True)
+    params = project.read_yaml("params.yaml")
+    params["model"]["type"] = "lightgbm"
+    params["model"]["lightgbm"]["n_estimators"] = 20
+    project.write_yaml("lgbm-params.yaml", params)
+    model = project.path / "models" / "model.joblib"
+    before = model.read_bytes()
+    logs = project.path.parent / "dask-logs-small"
+    # One worker too small for its share, retried once at most.
+    retries = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}
+    try:
+        rows.to_parquet(train_file, index=False, row_group_size=100_000)
+        with running_cluster(
+            project, logs, workers=1, memory_limit=TOO_SMALL, env=retries
+        ) as small:
+            started = time.monotonic()
+            result = subprocess.run(
+                ["uv", "run", "--frozen", "--no-sync", project.package]
+                + ["--params", "lgbm-params.yaml", "train", "--scheduler", small.address],
+                cwd=project.path,
+                env=project.env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            elapsed = time.monotonic() - started
+    finally:
+        train_file.write_bytes(kept)
+    assert result.returncode == 1, result.stderr
+    error = result.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in result.stderr, result.stderr
+    assert error.startswith("error: data/prepared/train.parquet: "), result.stderr
+    assert "--memory-limit" in error and "add workers" in error, error
+    assert "exceeded 95% memory budget" in (logs / "worker-0.log").read_text()
+    assert model.read_bytes() == before  # nothing written
+    assert elapsed < 300, elapsed
+
+
 def test_a_killed_worker_does_not_lose_the_job(project: Project, cluster: DaskCluster) -> None:
     rows = features(project, 16)
     write_parts(project.path / "busy", rows, BUSY_PARTS)

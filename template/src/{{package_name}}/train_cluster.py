@@ -7,7 +7,11 @@ partitions (at least one per worker); no machine holds all of it:
 - the preprocessing (imputer medians, scaler, one-hot categories) and the column
   kinds are fitted on a seeded sample of at most SAMPLE_ROWS rows drawn from the
   partitions (the only rows that come to this machine);
-- every partition is conformed and transformed on its worker (map_partitions)
+- the file is read one Parquet row group per partition (`prepare` writes groups
+  of at most 1,048,576 rows), so a file larger than one worker's memory is
+  spread over all of them;
+- every partition is conformed and transformed on its worker (map_partitions, to
+  float32: LightGBM bins the values anyway, and it halves the workers' memory)
   and fed to `lightgbm.dask.DaskLGBMClassifier`/`DaskLGBMRegressor`, which trains
   one model over all workers;
 - the result (`to_local()`) goes into the same Pipeline, with the same estimator
@@ -18,11 +22,14 @@ stop at different rounds), so the cluster fits all `n_estimators` rounds and
 `validation_fraction`/`early_stopping_rounds` are not used; `n_jobs` neither
 (each worker uses its own threads, `dask worker --nthreads`). For classification
 every worker must hold rows of every class. The drift reference (reference.py)
-is profiled on the sample.
+is profiled on the sample. Each worker needs about twice its share of the
+transformed rows (LightGBM joins a worker's partitions into one array): a worker
+killed for memory is one ClusterError naming the file, not a hang.
 """
 
 import contextlib
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +47,12 @@ if TYPE_CHECKING:
 
 SAMPLE_ROWS = 100_000
 """Most rows the preprocessing is fitted on (drawn from all partitions, seeded)."""
+LABEL = "label"
+"""The target's column among the transformed features (named f0, f1, ...)."""
+SOCKET_MINUTES = 10
+"""LightGBM's wait for a silent peer (its `time_out`, 120 minutes by default)."""
+WATCH_SECONDS = 2.0
+"""How often `train` checks that every training worker is still there."""
 ENGINE = "dask"
 """`engine_` of an estimator trained here (evaluate logs it as tag train.engine)."""
 
@@ -47,18 +60,23 @@ ENGINE = "dask"
 def transformed(
     part: pd.DataFrame, transformer: Any, kinds: dict[str, str], target: str
 ) -> pd.DataFrame:
-    """On a worker: one partition's features through the fitted transformer."""
+    """On a worker: one partition's features through the fitted transformer, and
+    its target as column LABEL (features and labels of a partition stay aligned)."""
     features = conform(part.drop(columns=target), kinds, str(paths.TRAIN))
-    values = np.asarray(transformer.transform(features), dtype=float)
+    values = np.asarray(transformer.transform(features), dtype=np.float32)
     names = [f"f{i}" for i in range(values.shape[1])]
-    return pd.DataFrame(values, index=part.index, columns=names)
+    result = pd.DataFrame(values, index=part.index, columns=names)
+    result[LABEL] = part[target].to_numpy()
+    return result
 
 
 def _partitions(root: Path, client: "Client") -> Any:
     """The training split as a Dask frame with at least one partition per worker."""
     import dask.dataframe as dd
 
-    frame = dd.read_parquet(str((root / paths.TRAIN).resolve()))
+    # One partition per row group: Parquet's byte sizes (what `blocksize` reads)
+    # say little of a compressible file's size in memory.
+    frame = dd.read_parquet(str((root / paths.TRAIN).resolve()), split_row_groups=True)
     workers = len(client.scheduler_info()["workers"])
     if frame.npartitions < workers:
         frame = frame.repartition(npartitions=workers)
@@ -90,6 +108,7 @@ def _dask_estimator(classifier: bool, values: dict[str, Any], seed: int) -> Any:
         reg_lambda=values["reg_lambda"],
         random_state=seed,
         verbosity=-1,
+        time_out=SOCKET_MINUTES,
     )
 
 
@@ -106,6 +125,43 @@ def _settle(estimator: Any, local: Any, address: str) -> None:
     estimator.scheduler_ = address
 
 
+def _watched_fit(
+    client: "Client", model: Any, inputs: Any, labels: Any, address: str
+) -> None:
+    """`model.fit` on the cluster; a worker that dies meanwhile is one ClusterError.
+
+    LightGBM pins one task to each worker and connects them: when one dies (out
+    of memory), its task can run nowhere else and the others wait for it, so
+    `fit` would never return. The fit runs in a thread while this one watches the
+    workers; on a death the process ends with the error (the others give up
+    after SOCKET_MINUTES).
+    """
+    workers = set(client.scheduler_info()["workers"])
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:  # LightGBM prints its progress: to stderr, not among the results
+            with client.as_current(), contextlib.redirect_stdout(sys.stderr):
+                model.fit(inputs, labels)
+        except BaseException as exc:  # raised again below, in this thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="lightgbm-fit", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(WATCH_SECONDS)
+        gone = workers - set(client.scheduler_info()["workers"])
+        if thread.is_alive() and gone:
+            raise ClusterError(
+                f"{paths.TRAIN}: Dask worker {sorted(gone)[0]} of {address} died "
+                "training on it (out of memory?); each worker needs about twice its "
+                "share of the rows: give the workers more memory (dask worker "
+                "--memory-limit) or add workers"
+            )
+    if failed:
+        raise failed[0]
+
+
 def fit(
     cfg: Config,
     root: Path,
@@ -115,46 +171,63 @@ def fit(
 ) -> tuple[Pipeline, pd.DataFrame]:
     """The fitted Pipeline, trained on the cluster at `address`, and the sample
     the preprocessing was fitted on."""
-    from . import train as local
+    from distributed import KilledWorker
 
-    target = cfg.data.target
     # as_current: every compute (the sample, the lengths, LightGBM's own waits)
     # runs on this cluster, not in this process.
     with (
         connect(address, source=origin(address, option)) as client,
         client.as_current(),
     ):
-        frame = _partitions(root, client)
-        sample = _sample(frame, cfg)
-        features, sample_target, kinds = local.split(sample, cfg)
-        pipeline = local.build(kinds, cfg, values)
-        transformer = pipeline.named_steps["features"]
-        transformer.fit(features, sample_target)
-        estimator = pipeline.named_steps["model"]
-        width = int(transformer.transform(features.head(1)).shape[1])
-        meta = pd.DataFrame({f"f{i}": pd.Series(dtype=float) for i in range(width)})
-        inputs = frame.map_partitions(
-            transformed, transformer, kinds, target, meta=meta
-        ).to_dask_array(lengths=True)
-        labels = frame[target].to_dask_array(lengths=True)
-        model = _dask_estimator(estimator.classifier, values, cfg.data.seed)
-        model.set_params(client=client)
-        try:  # LightGBM prints its progress: to stderr, not among the results
-            with contextlib.redirect_stdout(sys.stderr):
-                model.fit(inputs, labels)
+        try:
+            return _fit(client, cfg, root, address, values)
+        except KilledWorker as exc:
+            raise ClusterError(
+                f"{paths.TRAIN}: the Dask workers at {address} died again and again "
+                "training on it (out of memory?); give them more memory (dask worker "
+                "--memory-limit), add workers, or write the file in smaller row groups"
+            ) from exc
         except OSError as exc:
             raise ClusterError(
                 f"Dask scheduler {address}: lost during training ({exc}); check "
                 "that it still runs, then run `train` again"
             ) from exc
-        trained = model.to_local()
-        if estimator.classifier:
-            classes = sorted(frame[target].dropna().unique().compute().tolist())
-            if list(trained.classes_) != classes:
-                raise ClusterError(
-                    f"{paths.TRAIN}: the workers' partitions did not each hold "
-                    f"every class of '{target}' ({classes}); train with fewer "
-                    "workers or without a scheduler"
-                )
+
+
+def _fit(
+    client: "Client", cfg: Config, root: Path, address: str, values: dict[str, Any]
+) -> tuple[Pipeline, pd.DataFrame]:
+    """fit() on a connected client (its errors become ClusterErrors there)."""
+    from . import train as local
+
+    target = cfg.data.target
+    frame = _partitions(root, client)
+    sample = _sample(frame, cfg)
+    features, sample_target, kinds = local.split(sample, cfg)
+    pipeline = local.build(kinds, cfg, values)
+    transformer = pipeline.named_steps["features"]
+    transformer.fit(features, sample_target)
+    estimator = pipeline.named_steps["model"]
+    width = int(transformer.transform(features.head(1)).shape[1])
+    meta = pd.DataFrame(
+        {f"f{i}": pd.Series(dtype=np.float32) for i in range(width)}
+    ).assign(**{LABEL: sample[target].iloc[:0]})
+    table = frame.map_partitions(transformed, transformer, kinds, target, meta=meta)
+    # One pass for the partitions' lengths, shared by features and labels.
+    lengths = tuple(table.map_partitions(len).compute())
+    inputs = table[list(meta.columns[:-1])].to_dask_array(lengths=lengths)
+    labels = table[LABEL].to_dask_array(lengths=lengths)
+    model = _dask_estimator(estimator.classifier, values, cfg.data.seed)
+    model.set_params(client=client)
+    _watched_fit(client, model, inputs, labels, address)
+    trained = model.to_local()
+    if estimator.classifier:
+        classes = sorted(frame[target].dropna().unique().compute().tolist())
+        if list(trained.classes_) != classes:
+            raise ClusterError(
+                f"{paths.TRAIN}: the workers' partitions did not each hold "
+                f"every class of '{target}' ({classes}); train with fewer "
+                "workers or without a scheduler"
+            )
     _settle(estimator, trained, address)
     return pipeline, sample
