@@ -23,6 +23,7 @@ import argparse
 import json
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -126,6 +127,7 @@ def measure(
     repro: dict[str, tuple[float, float]] = {}
     for stage in STAGES:
         repro[stage] = run_timed(project, "dvc", "repro", "-s", stage)[:2]
+        print(f"# {task} dvc repro -s {stage}: {repro[stage]}", file=sys.stderr, flush=True)
     env = {**project.env, "VIRTUAL_ENV": str(venv)}
     bare = json.loads(
         subprocess.run(
@@ -137,6 +139,7 @@ def measure(
             check=True,
         ).stdout.splitlines()[-1]
     )
+    print(f"# {task} bare: {bare}", file=sys.stderr, flush=True)
     total_repro = sum(seconds for seconds, _ in repro.values())
     total_bare = sum(bare[stage] for stage in STAGES)
     peak = max(rss for _, rss in repro.values())

@@ -308,6 +308,57 @@ def test_unreachable_server_is_one_clear_error(project: Project) -> None:
     assert "Traceback" not in result.stderr
 
 
+STUDY_TRIALS = """
+import sys, optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+study = optuna.load_study(study_name=sys.argv[1], storage=sys.argv[2])
+print(len([t for t in study.trials if t.state.name == "COMPLETE"]))
+"""
+
+
+def test_the_tuning_study_lives_in_the_team_postgres(project: Project, stack: Stack) -> None:
+    """tune.storage as a PostgreSQL URL, after `uv add psycopg2-binary` (docs/optimise.md)."""
+    import psycopg2
+
+    dsn = stack.database.replace("postgresql+psycopg2://", "postgresql://")
+    connection = psycopg2.connect(dsn)
+    try:  # a database of its own: Optuna and MLflow both keep an alembic_version table
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE DATABASE optuna")
+    finally:
+        connection.close()
+    url = dsn.rsplit("/", 1)[0] + "/optuna"
+    kept = {name: (project.path / name).read_bytes() for name in ("pyproject.toml", "uv.lock")}
+    best_file = project.path / "models" / "best_params.json"
+    best_before = best_file.read_bytes()
+    params = project.read_yaml("params.yaml")
+    params["model"]["type"] = "linear"
+    params["evaluate"]["cv_folds"] = 2
+    params["tune"].update(storage=url, n_trials=2)
+    try:
+        project.uv("add", "--quiet", "psycopg2-binary")
+        project.write_yaml("pg-params.yaml", params)
+        project.uv_run(project.package, "--params", "pg-params.yaml", "tune")
+        best = project.read_json("models/best_params.json")
+        trials = project.uv_run("python", "-c", STUDY_TRIALS, best["study"], url).stdout
+        assert (best["trials"], int(trials)) == (2, 2)
+        # A larger budget continues the same study in the same database.
+        params["tune"]["n_trials"] = 3
+        project.write_yaml("pg-params.yaml", params)
+        project.uv_run(project.package, "--params", "pg-params.yaml", "tune")
+        more = project.read_json("models/best_params.json")
+        trials = project.uv_run("python", "-c", STUDY_TRIALS, best["study"], url).stdout
+        assert (more["study"], more["trials"], int(trials)) == (best["study"], 3, 3)
+        with psycopg2.connect(url) as db, db.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM trials")
+            assert cursor.fetchone() == (3,)
+    finally:
+        for name, data in kept.items():
+            (project.path / name).write_bytes(data)
+        best_file.write_bytes(best_before)
+
+
 def test_every_server_stops_and_leaves_no_process(stack: Stack) -> None:
     ports = [int(server.url.rsplit(":", 1)[1]) for server in (stack.s3, stack.mlflow)]
     for server in stack.servers:

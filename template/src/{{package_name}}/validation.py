@@ -88,9 +88,18 @@ def bootstrap(
     """(low, high) of each metric's 95% percentile interval over resampled rows."""
     if resamples == 0:
         return {}
-    rows = features.reset_index(drop=True)
+    predictions = np.asarray(model.predict(features.reset_index(drop=True)))
     truth = target.reset_index(drop=True)
-    replay = _Replay(np.asarray(model.predict(rows)))
+    if not (
+        pd.api.types.is_numeric_dtype(predictions)
+        and pd.api.types.is_numeric_dtype(truth)
+    ):
+        # String labels: the metrics only compare them, so integer codes give the
+        # same numbers without scikit-learn encoding every resample again.
+        codes, _ = pd.factorize(pd.concat([pd.Series(predictions), truth]))
+        predictions, truth = codes[: len(truth)], pd.Series(codes[len(truth) :])
+    rows = pd.DataFrame(index=truth.index)  # _Replay reads the rows' index only
+    replay = _Replay(predictions)
     rng = np.random.default_rng(seed)
     samples: dict[str, list[float]] = {}
     for _ in range(resamples):
