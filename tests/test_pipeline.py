@@ -288,6 +288,7 @@ def test_tune_storage_url_holds_the_study_and_a_bad_one_stops_the_stage(
     assert len(named) == 1, output
     assert named[0].startswith(
         "error: params.yaml: tune.storage postgresql://127.0.0.1:1/nope cannot be opened: "
+        "its driver psycopg is not installed (uv add 'psycopg[binary]')"
     ), output
     assert not (project.path / "models/best_params.json").exists()
     params["tune"]["storage"] = None

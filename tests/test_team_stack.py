@@ -317,7 +317,7 @@ print(len([t for t in study.trials if t.state.name == "COMPLETE"]))
 
 
 def test_the_tuning_study_lives_in_the_team_postgres(project: Project, stack: Stack) -> None:
-    """tune.storage as a PostgreSQL URL, after `uv add psycopg2-binary` (docs/optimise.md)."""
+    """tune.storage as a PostgreSQL URL, after `uv add 'psycopg[binary]'` (docs/optimise.md)."""
     import psycopg2
 
     dsn = stack.database.replace("postgresql+psycopg2://", "postgresql://")
@@ -337,7 +337,7 @@ def test_the_tuning_study_lives_in_the_team_postgres(project: Project, stack: St
     params["evaluate"]["cv_folds"] = 2
     params["tune"].update(storage=url, n_trials=2)
     try:
-        project.uv("add", "--quiet", "psycopg2-binary")
+        project.uv("add", "--quiet", "psycopg[binary]")
         project.write_yaml("pg-params.yaml", params)
         project.uv_run(project.package, "--params", "pg-params.yaml", "tune")
         best = project.read_json("models/best_params.json")

@@ -103,13 +103,24 @@ def storage_url(cfg: Config, root: Path) -> str:
     return f"sqlite:///{(root / paths.STUDY).resolve().as_posix()}"
 
 
+DRIVERS = {
+    "psycopg": "psycopg[binary]",
+    "psycopg2": "psycopg2-binary",
+    "MySQLdb": "mysqlclient",
+    "pymysql": "PyMySQL",
+}
+"""The package of a database driver module SQLAlchemy imports (postgresql:// is
+psycopg 3 since SQLAlchemy 2.1; postgresql+psycopg2:// is psycopg2)."""
+
+
 def storage_problem(url: str, exc: Exception) -> str:
     """One line: tune.storage (password hidden), what went wrong, what to do."""
     shown = re.sub(r"://([^:/@]*):[^@/]*@", r"://\1:***@", url)
     reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
     if isinstance(exc, ImportError):
-        reason = "no driver for this database is installed (for postgresql://: "
-        reason += "uv add psycopg2-binary)"
+        missing = getattr(exc.__cause__, "name", None) or getattr(exc, "name", None)
+        package = DRIVERS.get(str(missing), str(missing))
+        reason = f"its driver {missing} is not installed (uv add '{package}')"
     return (
         f"params.yaml: tune.storage {shown} cannot be opened: {reason}; fix the URL "
         "or the database, or set tune.storage: null for the project's own file"
