@@ -111,9 +111,7 @@ def set_params(project: Project, **changes: object) -> None:
     (project.path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-def measure(
-    task: str, rows: int, trials: int, family: str, base: Path, venv: Path
-) -> list[str]:
+def measure(task: str, rows: int, trials: int, family: str, base: Path, venv: Path) -> list[str]:
     project = Project.create(base / task, venv, task=task)
     data = table(rows, task)
     memory_mb = data.memory_usage(deep=True).sum() / 2**20
