@@ -40,16 +40,12 @@ STAGES = ("prepare", "tune", "profile", "train", "evaluate")
 BARE = f"""
 import json, resource, sys, time
 from pathlib import Path
-from {PACKAGE} import card_text, evaluate, insight, model_card, paths, profile
+from {PACKAGE} import evaluate, paths, profile
 from {PACKAGE}.config import load_config
-from {PACKAGE}.artifacts import DataSummary
 from {PACKAGE}.data import prepare
 from {PACKAGE}.tune import tune
 from {PACKAGE}.train import train
-from {PACKAGE}.tasks import current
 from {PACKAGE}.registry import Promotion
-from {PACKAGE}.files import write_json
-import pandas as pd
 root = Path.cwd()
 cfg = load_config(root / paths.PARAMS)
 times = {{}}
@@ -58,25 +54,11 @@ times["prepare"] = time.perf_counter() - start
 start = time.perf_counter(); tune(cfg, root); times["tune"] = time.perf_counter() - start
 start = time.perf_counter(); profile.run(cfg, root)
 times["profile"] = time.perf_counter() - start
-start = time.perf_counter(); model = train(cfg, root); times["train"] = time.perf_counter() - start
-# evaluate.evaluate() without MLflow (no logging, no registry): the same calls.
+start = time.perf_counter(); train(cfg, root); times["train"] = time.perf_counter() - start
+# evaluate.evaluate() without MLflow (no run, no registry): measure() and the card.
 start = time.perf_counter()
-test = pd.read_parquet(root / paths.TEST)
-features, target = test.drop(columns=cfg.data.target), test[cfg.data.target]
-data = DataSummary.read(root / paths.DATA_SUMMARY)
-task = current()
-scores = task.compute_metrics(model, features, target)
-facts = evaluate.certainty(cfg, root, model, test)
-found = insight.gather(cfg, root, model, features, target)
-sure = evaluate.report(scores, facts)
-results = {{**sure, **found.report}}
-write_json(root / paths.METRICS, results)
-images = task.write_plots(model, features, target, root) + found.images
-card = model_card.render(root / paths.CARD_TEMPLATE, cfg=cfg, model=model, run_id="bare",
-    experiment="bare", metrics={{**scores, **found.numbers}}, data=data, images=images,
-    certainty=facts, promotion=Promotion("bare", "1", True, "bare"),
-    sections=card_text.sections(cfg, results, data, found))
-model_card.write(root, card)
+measured = evaluate.measure(cfg, root)
+evaluate.write_card(cfg, root, measured, "bare", Promotion("bare", "1", True, "bare"))
 times["evaluate"] = time.perf_counter() - start
 times["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(times))

@@ -15,6 +15,12 @@ from harness.template import TEMPLATE, render
 
 # Reads a finished MLflow run back through MlflowClient, inside the project's own
 # environment (the template's test environment does not install MLflow).
+STUDY_TRIALS = """
+import collections, json, sys, optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+study = optuna.load_study(study_name=sys.argv[1], storage=sys.argv[2])
+print(json.dumps(collections.Counter(t.state.name for t in study.trials)))
+"""
 READ_RUN = """
 import json, sys
 from mlflow.tracking import MlflowClient
@@ -188,3 +194,7 @@ class Project:
         script = READ_RUN.replace("{package}", self.package)
         out = self.uv_run("python", "-c", script, capture=True).stdout
         return json.loads(out.strip().splitlines()[-1])
+
+    def study_trials(self, study: str, storage: str) -> dict[str, int]:
+        """The trials of an Optuna study, counted by state, read back with Optuna."""
+        return dict(self.read_json_output("python", "-c", STUDY_TRIALS, study, storage))

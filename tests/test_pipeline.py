@@ -242,13 +242,6 @@ def test_tuning_runs_once_then_continues_the_study_for_a_larger_budget(
     assert (more["study"], more["trials"]) == (best["study"], 3)
 
 
-STUDY_TRIALS = """
-import sys, optuna
-optuna.logging.set_verbosity(optuna.logging.WARNING)
-print(len(optuna.load_study(study_name=sys.argv[1], storage=sys.argv[2]).trials))
-"""
-
-
 def test_tune_storage_url_holds_the_study_and_a_bad_one_stops_the_stage(
     project: Project, tmp_path: Path
 ) -> None:
@@ -267,16 +260,16 @@ def test_tune_storage_url_holds_the_study_and_a_bad_one_stops_the_stage(
     out = project.uv_run("dvc", "repro", "tune").stdout
     assert re.findall(r"Running stage '(\w+)'", out) == ["tune"]
     best = project.read_json("models/best_params.json")
-    trials = project.uv_run("python", "-c", STUDY_TRIALS, best["study"], url).stdout
-    assert (best["trials"], int(trials)) == (2, 2)
+    trials = project.study_trials(best["study"], url)
+    assert (best["trials"], trials) == (2, {"COMPLETE": 2})
 
     # a larger budget: the same study in the same database grows
     params["tune"]["n_trials"] = 4
     project.write_yaml("params.yaml", params)
     assert "Running stage 'tune'" in project.uv_run("dvc", "repro", "tune").stdout
     more = project.read_json("models/best_params.json")
-    trials = project.uv_run("python", "-c", STUDY_TRIALS, best["study"], url).stdout
-    assert (more["study"], more["trials"], int(trials)) == (best["study"], 4, 4)
+    trials = project.study_trials(best["study"], url)
+    assert (more["study"], more["trials"], trials) == (best["study"], 4, {"COMPLETE": 4})
 
     params["tune"]["storage"] = "postgresql://127.0.0.1:1/nope"
     project.write_yaml("params.yaml", params)

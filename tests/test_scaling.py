@@ -1,23 +1,29 @@
 """Slow tier: batch scoring at any size, locally (streamed) and on a real Dask cluster.
 
-One project (default answers) is rendered, installed and trained once; a real
-`dask scheduler` and two memory-limited `dask worker` processes run from its own
-environment on 127.0.0.1 (harness.dask_cluster) for the whole module. Every
-scoring run is compared with plain single-process `predict` on the same rows,
-row for row. The last test kills a worker mid-job; the fixture then stops every
-process and checks that none is left.
+One project (default answers, with dvc_remote=s3 for the S3 client) is rendered,
+installed and trained once; a real `dask scheduler` and two memory-limited
+`dask worker` processes run from its own environment on 127.0.0.1
+(harness.dask_cluster) for the whole module, with moto's S3 server as the object
+store every worker reads. Every scoring run is compared with plain
+single-process `predict` on the same rows, row for row. The last test kills a
+worker mid-job; the fixtures then stop every process and check that none is left.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
+from harness import servers
 from harness.dask_cluster import DaskCluster, running_cluster
 from harness.project import Project
 from harness.servers import HOST, free_port, group_members
@@ -62,9 +68,66 @@ def no_leftovers(output: Path) -> None:
     assert [p.name for p in output.parent.glob(f".{output.name}*")] == []
 
 
+BUCKET = "scoring"
+
+
+@dataclass(frozen=True)
+class Store:
+    """moto's S3 server, and what a client of it needs in its environment."""
+
+    env: dict[str, str]
+    client: Any
+
+    def keys(self, prefix: str) -> list[str]:
+        listed = self.client.list_objects_v2(Bucket=BUCKET, Prefix=prefix)
+        return sorted(o["Key"] for o in listed.get("Contents", []))
+
+    def read(self, key: str) -> bytes:
+        return bytes(self.client.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    import boto3
+
+    server = servers.start_s3(tmp_path_factory.mktemp("s3-logs"))
+    try:
+        env = {**servers.s3_env(server.url), "AWS_ENDPOINT_URL_S3": server.url}
+        client = boto3.client(
+            "s3",
+            endpoint_url=server.url,
+            aws_access_key_id=servers.S3_KEY_ID,
+            aws_secret_access_key=servers.S3_SECRET,
+            region_name=servers.S3_REGION,
+        )
+        client.create_bucket(Bucket=BUCKET)
+        yield Store(env, client)
+    finally:
+        assert server.stop() == [], "moto left processes behind"
+
+
+def run_with(
+    project: Project, env: dict[str, str], *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """The project's command with `env` added to its environment (not checked)."""
+    return subprocess.run(
+        ["uv", "run", "--frozen", "--no-sync", project.package, *args],
+        cwd=project.path,
+        env={**project.env, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory, shared_venv: Path) -> Project:
-    project = Project.create(tmp_path_factory.mktemp("scaling") / "project", shared_venv)
+    project = Project.create(
+        tmp_path_factory.mktemp("scaling") / "project",
+        shared_venv,
+        dvc_remote="s3",  # dvc[s3] brings s3fs, the client of s3:// URLs
+        dvc_remote_url="s3://dvc-store/project",
+    )
     project.repro()
     rows = features(project, 10)
     rows.to_csv(project.path / "all.csv", index=False)
@@ -75,8 +138,9 @@ def project(tmp_path_factory: pytest.TempPathFactory, shared_venv: Path) -> Proj
 
 
 @pytest.fixture(scope="module")
-def cluster(project: Project) -> Iterator[DaskCluster]:
-    with running_cluster(project, project.path.parent / "dask-logs") as started:
+def cluster(project: Project, store: Store) -> Iterator[DaskCluster]:
+    logs = project.path.parent / "dask-logs"
+    with running_cluster(project, logs, env=store.env) as started:
         yield started
 
 
@@ -132,6 +196,83 @@ def test_parts_score_alike_here_and_on_the_cluster(project: Project, cluster: Da
     # A glob of the same parts is the same input.
     project.uv_run(project.package, "predict", "--input", "parts/in-*", "--output", "globbed")
     pd.testing.assert_frame_equal(read_parts(project.path / "globbed"), plain(project))
+
+
+def test_object_store_parts_score_alike_here_and_on_the_cluster(
+    project: Project, cluster: DaskCluster, store: Store
+) -> None:
+    for part in sorted((project.path / "parts").iterdir()):
+        store.client.upload_file(str(part), BUCKET, f"parts/{part.name}")
+    store.client.upload_file(str(project.path / "all.csv"), BUCKET, "all.csv")
+    rows = len(plain(project))
+    outputs = {"local": (), "remote": ("--scheduler", cluster.address)}
+    for name, option in outputs.items():
+        url = f"s3://{BUCKET}/{name}"
+        result = run_with(
+            project,
+            store.env,
+            "predict",
+            "--input",
+            f"s3://{BUCKET}/parts/",
+            "--output",
+            url,
+            *option,
+        )
+        assert result.returncode == 0, result.stderr
+        assert f"wrote {rows} predictions to {url}" in result.stdout
+        parts = [f"{name}/part-{i:05d}.parquet" for i in range(PARTS)]
+        # Complete, with Spark's marker, and no temporary object left beside it.
+        assert store.keys(f"{name}/") == sorted([*parts, f"{name}/_SUCCESS"])
+        assert store.keys(f".{name}") == []
+        scored = pd.concat(
+            [pd.read_parquet(io.BytesIO(store.read(key))) for key in parts], ignore_index=True
+        )
+        pd.testing.assert_frame_equal(scored, plain(project))
+    assert [k for k in store.keys("") if ".tmp" in k] == []
+    # One file in the store, scored into a local file: the same bytes as plain predict.
+    result = run_with(
+        project,
+        store.env,
+        "predict",
+        "--input",
+        f"s3://{BUCKET}/all.csv",
+        "--output",
+        "from-s3.csv",
+    )
+    assert result.returncode == 0, result.stderr
+    assert (project.path / "from-s3.csv").read_bytes() == (project.path / "plain.csv").read_bytes()
+    # Bad input: one line naming the URL and the fix, nothing written.
+    refused = {
+        f"s3://{BUCKET}/nothing/": "no such file or folder in the store; put the data there or fix --input",
+        f"s3://{BUCKET}/parts/*.json": "holds no .csv or .parquet file",
+    }
+    for url, words in refused.items():
+        result = run_with(
+            project, store.env, "predict", "--input", url, "--output", f"s3://{BUCKET}/out"
+        )
+        assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+        assert result.stderr.startswith(f"error: {url}: ") and words in result.stderr, result.stderr
+    inside = run_with(
+        project,
+        store.env,
+        "predict",
+        "--input",
+        f"s3://{BUCKET}/parts",
+        "--output",
+        f"s3://{BUCKET}/parts/scored",
+    )
+    assert inside.returncode == 1, inside.stderr
+    assert "--output is inside the input" in inside.stderr
+    # A store that does not answer (the endpoint is wrong): one line, within the
+    # S3 client's own retries.
+    nowhere = {**store.env, "AWS_ENDPOINT_URL_S3": f"http://{HOST}:{free_port()}"}
+    unreachable = run_with(
+        project, nowhere, "predict", "--input", f"s3://{BUCKET}/all.csv", "--output", "x.csv"
+    )
+    assert unreachable.returncode == 1 and unreachable.stderr.count("\n") == 1, unreachable.stderr
+    assert unreachable.stderr.startswith(f"error: s3://{BUCKET}/all.csv: cannot reach it (")
+    assert "AWS_ENDPOINT_URL_S3" in unreachable.stderr
+    assert store.keys("out") == [] and not (project.path / "x.csv").exists()
 
 
 def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(project: Project) -> None:
@@ -341,6 +482,43 @@ def test_lightgbm_trains_on_the_cluster_into_the_local_format(
     predictions = pd.read_csv(project.path / "lgbm-scored.csv")
     assert len(predictions) == len(plain(project))
     assert set(predictions["prediction"]) == {"benign", "malignant"}
+
+
+def test_lightgbm_trains_from_a_copy_in_the_object_store(
+    project: Project, cluster: DaskCluster, store: Store, saved_model: None
+) -> None:
+    """Workers that see only the object store (compose, Kubernetes) train on a
+    copy of the split that `train --staging` puts there once per content."""
+    params = project.read_yaml("params.yaml")
+    params["model"]["type"] = "lightgbm"
+    params["model"]["lightgbm"]["n_estimators"] = 100
+    project.write_yaml("lgbm-params.yaml", params)
+    train_file = project.path / "data" / "prepared" / "train.parquet"
+    digest = hashlib.md5(train_file.read_bytes(), usedforsecurity=False).hexdigest()
+    staged = f"staging/train-{digest}.parquet"
+    env = {**store.env, "DASK_SCHEDULER_ADDRESS": cluster.address}
+    args = ("--params", "lgbm-params.yaml", "train", "--staging", f"s3://{BUCKET}/staging")
+    first = run_with(project, env, *args)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines() == [
+        f"trained on the Dask cluster at {cluster.address}",
+        "saved the model to models/model.joblib",
+    ]
+    assert store.keys("staging/") == [staged]
+    assert store.read(staged) == train_file.read_bytes()
+    uploaded = store.client.head_object(Bucket=BUCKET, Key=staged)["LastModified"]
+    model = project.read_json_output("python", "-c", READ_MODEL, "models/model.joblib")
+    assert model["engine"] == "dask" and model["rounds"] == 100
+    assert model["f1"] > 0.85, model
+    # The same content again: trained from the copy already there, not uploaded again.
+    again = run_with(project, {**env, "CLUSTER_STAGING_URL": f"s3://{BUCKET}/staging"}, *args[:3])
+    assert again.returncode == 0, again.stderr
+    assert store.keys("staging/") == [staged]
+    assert store.client.head_object(Bucket=BUCKET, Key=staged)["LastModified"] == uploaded
+    # A staging place that is not a URL is one line.
+    local = run_with(project, env, *args[:3], "--staging", "shared/folder")
+    assert local.returncode == 1 and local.stderr.count("\n") == 1, local.stderr
+    assert local.stderr.startswith("error: shared/folder (from --staging): not an object-store URL")
 
 
 def test_other_families_train_here_with_a_scheduler(

@@ -308,14 +308,6 @@ def test_unreachable_server_is_one_clear_error(project: Project) -> None:
     assert "Traceback" not in result.stderr
 
 
-STUDY_TRIALS = """
-import sys, optuna
-optuna.logging.set_verbosity(optuna.logging.WARNING)
-study = optuna.load_study(study_name=sys.argv[1], storage=sys.argv[2])
-print(len([t for t in study.trials if t.state.name == "COMPLETE"]))
-"""
-
-
 def test_the_tuning_study_lives_in_the_team_postgres(project: Project, stack: Stack) -> None:
     """tune.storage as a PostgreSQL URL, after `uv add 'psycopg[binary]'` (docs/optimise.md)."""
     import psycopg2
@@ -341,15 +333,15 @@ def test_the_tuning_study_lives_in_the_team_postgres(project: Project, stack: St
         project.write_yaml("pg-params.yaml", params)
         project.uv_run(project.package, "--params", "pg-params.yaml", "tune")
         best = project.read_json("models/best_params.json")
-        trials = project.uv_run("python", "-c", STUDY_TRIALS, best["study"], url).stdout
-        assert (best["trials"], int(trials)) == (2, 2)
+        trials = project.study_trials(best["study"], url)
+        assert (best["trials"], trials) == (2, {"COMPLETE": 2})
         # A larger budget continues the same study in the same database.
         params["tune"]["n_trials"] = 3
         project.write_yaml("pg-params.yaml", params)
         project.uv_run(project.package, "--params", "pg-params.yaml", "tune")
         more = project.read_json("models/best_params.json")
-        trials = project.uv_run("python", "-c", STUDY_TRIALS, best["study"], url).stdout
-        assert (more["study"], more["trials"], int(trials)) == (best["study"], 3, 3)
+        trials = project.study_trials(best["study"], url)
+        assert (more["study"], more["trials"], trials) == (best["study"], 3, {"COMPLETE": 3})
         with psycopg2.connect(url) as db, db.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM trials")
             assert cursor.fetchone() == (3,)

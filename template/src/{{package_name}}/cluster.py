@@ -61,6 +61,35 @@ def _unreachable(address: str, source: str, reason: str) -> ClusterError:
 
 
 @contextmanager
+def job_failures(
+    address: str, job: str, fix: str, rerun: str, subject: str | None = None
+) -> Iterator[None]:
+    """Turn how a job on the cluster fails into one ClusterError: its workers
+    dying again and again (Dask's KilledWorker, after
+    distributed.scheduler.allowed-failures retries: `fix` says what to change),
+    or the scheduler lost (`rerun` says how to start again). `subject` (a file)
+    begins the message, else the scheduler does."""
+    from distributed import KilledWorker
+
+    who = (
+        f"{subject}: the Dask workers at {address}"
+        if subject
+        else f"Dask scheduler {address}: its workers"
+    )
+    try:
+        yield
+    except KilledWorker as exc:
+        raise ClusterError(
+            f"{who} died again and again {job} (out of memory?); {fix}"
+        ) from exc
+    except OSError as exc:
+        raise ClusterError(
+            f"Dask scheduler {address}: lost during the job ({exc}); check that it "
+            f"still runs, then {rerun}"
+        ) from exc
+
+
+@contextmanager
 def connect(
     address: str, timeout: float = TIMEOUT, source: str | None = None
 ) -> Iterator["Client"]:
@@ -104,23 +133,16 @@ def map_shared(
     keeps losing workers (distributed.scheduler.allowed-failures) or the scheduler
     is one ClusterError.
     """
-    from distributed import KilledWorker
-
-    address = client.scheduler.address if client.scheduler else "(closed)"
+    address = str(client.scheduler.address) if client.scheduler else "(closed)"
     on_each = client.scatter(shared, broadcast=True, hash=False)
     arguments = [list(column) for column in zip(*items, strict=True)]
     futures = client.map(func, [on_each] * len(items), *arguments, pure=False)
-    try:
+    with job_failures(
+        address,
+        f"running {getattr(func, '__name__', 'the job')}",
+        "give the workers more memory (dask worker --memory-limit) or score "
+        "smaller batches (--batch-rows)",
+        "run the command again",
+    ):
         results: list[Result] = client.gather(futures)
-    except KilledWorker as exc:
-        raise ClusterError(
-            f"Dask scheduler {address}: workers died running {exc.args[0]!r} again "
-            "and again; give the workers more memory (dask worker --memory-limit) "
-            "or score smaller batches (--batch-rows)"
-        ) from exc
-    except OSError as exc:
-        raise ClusterError(
-            f"Dask scheduler {address}: lost during the job ({exc}); check that it "
-            "still runs, then run the command again"
-        ) from exc
     return results

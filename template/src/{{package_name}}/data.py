@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 import pandas as pd
 
@@ -43,8 +44,15 @@ def file_md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def shown(path: Path) -> Path:
-    """`path` as the user wrote it: relative to the working directory when inside."""
+@overload
+def shown(path: Path) -> Path: ...
+@overload
+def shown(path: str) -> str: ...
+def shown(path: Path | str) -> Path | str:
+    """`path` as the user wrote it: relative to the working directory when inside
+    (an object-store URL, a str, as it is)."""
+    if isinstance(path, str):
+        return path
     try:
         return path.resolve().relative_to(Path.cwd().resolve())
     except ValueError:
@@ -95,14 +103,14 @@ def readable(path: Path, setting: str) -> str:
 
 
 @contextmanager
-def reading(path: Path, kind: str) -> Iterator[None]:
+def reading(path: Path | str, kind: str) -> Iterator[None]:
     """Turn what reading `path` as `kind` raises into one DataError naming it."""
     name = shown(path)
     try:
         yield
     except UnicodeDecodeError as exc:
         raise DataError(
-            f"{name}: not UTF-8 text ({first_non_utf8(path)}); save it as UTF-8 "
+            f"{name}: not UTF-8 text ({where_not_utf8(path, exc)}); save it as UTF-8 "
             "(CSV UTF-8 in a spreadsheet)"
         ) from exc
     except (ValueError, OSError, pd.errors.ParserError) as exc:
@@ -110,13 +118,20 @@ def reading(path: Path, kind: str) -> Iterator[None]:
         raise DataError(f"{name}: cannot read it as {kind}: {reason}") from exc
 
 
-def check_columns(frame: pd.DataFrame, path: Path) -> None:
+def check_columns(frame: pd.DataFrame, path: Path | str) -> None:
     """Refuse repeated column names (Parquet can hold them)."""
     duplicates = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
     if duplicates:
         raise DataError(
             f"{shown(path)}: duplicate column names {duplicates}; rename them"
         )
+
+
+def where_not_utf8(path: Path | str, exc: UnicodeDecodeError) -> str:
+    """first_non_utf8 of a local file; the decoder's own words for a URL."""
+    if isinstance(path, str):
+        return f"byte {exc.object[exc.start]:#04x} at offset {exc.start} of a block"
+    return first_non_utf8(path)
 
 
 def first_non_utf8(path: Path) -> str:

@@ -106,16 +106,43 @@ def flat_metrics(report: dict[str, Any], prefix: str = "") -> dict[str, float]:
     }
 
 
-def evaluate(cfg: Config, root: Path) -> Evaluation:
-    """Run the evaluate stage under `root`."""
+@dataclass(frozen=True)
+class Measured:
+    """What evaluate measures before MLflow: written to metrics.json and plots."""
+
+    model: Any
+    test: pd.DataFrame
+    target: str
+    """The target column of `test`."""
+    data: DataSummary
+    scores: dict[str, float]
+    """The task's metrics on the test rows."""
+    facts: dict[str, Any]
+    """certainty(): baseline, cross-validation, intervals, hyperparameters."""
+    found: insight.Insight
+    sure: dict[str, Any]
+    """report(): the scores with how sure they are (metrics.json, MLflow)."""
+    results: dict[str, Any]
+    """Everything metrics.json holds."""
+    images: list[Path]
+
+    @property
+    def features(self) -> pd.DataFrame:
+        return self.test.drop(columns=self.target)
+
+    @property
+    def labels(self) -> pd.Series:
+        return self.test[self.target]
+
+
+def measure(cfg: Config, root: Path) -> Measured:
+    """Score the saved model on the test rows: metrics, how sure they are,
+    insight; write reports/metrics.json and the plots. No MLflow."""
     model = joblib.load(root / paths.MODEL)
     test = pd.read_parquet(root / paths.TEST)
     features = test.drop(columns=cfg.data.target)
     target = test[cfg.data.target]
-    data = DataSummary.read(root / paths.DATA_SUMMARY)
     task = current()
-    metric = cfg.evaluate.primary_metric
-
     scores = task.compute_metrics(model, features, target)
     facts = certainty(cfg, root, model, test)
     found = insight.gather(cfg, root, model, features, target)
@@ -123,48 +150,82 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
     results = {**sure, **found.report}
     write_json(root / paths.METRICS, results)
     images = task.write_plots(model, features, target, root) + found.images
+    return Measured(
+        model=model,
+        test=test,
+        target=cfg.data.target,
+        data=DataSummary.read(root / paths.DATA_SUMMARY),
+        scores=scores,
+        facts=facts,
+        found=found,
+        sure=sure,
+        results=results,
+        images=images,
+    )
+
+
+def write_card(
+    cfg: Config,
+    root: Path,
+    measured: Measured,
+    run_id: str,
+    promotion: registry.Promotion,
+) -> Path:
+    """Render the model card of `measured` (run `run_id`) and write it."""
+    card = model_card.render(
+        root / paths.CARD_TEMPLATE,
+        cfg=cfg,
+        model=measured.model,
+        run_id=run_id,
+        experiment=tracking.experiment_name(),
+        metrics={**measured.scores, **measured.found.numbers},
+        data=measured.data,
+        images=measured.images,
+        certainty=measured.facts,
+        promotion=promotion,
+        sections=card_text.sections(
+            cfg, measured.results, measured.data, measured.found
+        ),
+    )
+    return model_card.write(root, card)
+
+
+def evaluate(cfg: Config, root: Path) -> Evaluation:
+    """Run the evaluate stage under `root`: measure(), then log the run, the model
+    and the card to MLflow and register the model (champion if it wins)."""
+    m = measure(cfg, root)
+    features, target = m.features, m.labels
+    task = current()
+    metric = cfg.evaluate.primary_metric
 
     def rescore(model_uri: str) -> float:
         champion = tracking.load_logged_model(model_uri, root)
         return task.compute_metrics(champion, features, target)[metric]
 
-    engine = getattr(model.named_steps["model"], "engine_", "local")  # train_cluster.py
-    tags = {"data_md5": data.md5, "data_path": data.path, "train.engine": engine}
+    engine = getattr(m.model.named_steps["model"], "engine_", "local")  # train_cluster
+    tags = {"data_md5": m.data.md5, "data_path": m.data.path, "train.engine": engine}
     with tracking.start_run(root, tags) as run_id:
         model_uri = tracking.log_results(
-            params={**cfg.raw, "fitted": facts["hyperparameters"]},
-            metrics={**flat_metrics(sure), **found.metrics},
-            model=model,
+            params={**cfg.raw, "fitted": m.facts["hyperparameters"]},
+            metrics={**flat_metrics(m.sure), **m.found.metrics},
+            model=m.model,
             example=features.head(5),
             artifacts={
-                "plots": [root / image for image in images],
+                "plots": [root / image for image in m.images],
                 "reports": [root / paths.METRICS],
                 "reference": [root / paths.REFERENCE],
-                "profile": found.artifacts,
+                "profile": m.found.artifacts,
             },
         )
         promotion = registry.promote(
             model_uri,
             metric=metric,
-            score=scores[metric],
+            score=m.scores[metric],
             greater_is_better=cfg.evaluate.greater_is_better,
             rescore=rescore,
-            test_rows=len(test),
+            test_rows=len(m.test),
             min_rows=cfg.evaluate.min_promote_rows,
         )
-        card = model_card.render(
-            root / paths.CARD_TEMPLATE,
-            cfg=cfg,
-            model=model,
-            run_id=run_id,
-            experiment=tracking.experiment_name(),
-            metrics={**scores, **found.numbers},
-            data=data,
-            images=images,
-            certainty=facts,
-            promotion=promotion,
-            sections=card_text.sections(cfg, results, data, found),
-        )
-        card_path = model_card.write(root, card)
+        card_path = write_card(cfg, root, m, run_id, promotion)
         tracking.log_artifact(card_path, "reports")
-    return Evaluation(metrics=scores, run_id=run_id, promotion=promotion)
+    return Evaluation(metrics=m.scores, run_id=run_id, promotion=promotion)

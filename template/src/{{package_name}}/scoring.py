@@ -8,7 +8,9 @@ parts, a file over STREAM_BYTES, `--batch-rows N` or a Dask scheduler
   (partitions.py), so memory holds one batch and the model, whatever the size;
 - on a cluster, the model is sent to every worker once (scattered) and each
   worker scores whole parts, reading them and writing its output part itself:
-  inputs and `--output` must be paths every worker reaches (a shared folder).
+  inputs and `--output` must be paths every worker reaches (a shared folder) or
+  object-store URLs (s3://, stores.py) with the store's credentials on every
+  worker.
 
 Every batch gets the checks predict.py makes (predict_frame: columns, kinds) and
 the data contract's counts (contract.tally), judged once on the whole input. A
@@ -16,17 +18,22 @@ file input writes one file (.csv or .parquet); parts write a folder of Parquet
 parts, `part-00000.parquet` for the first input part (in name order), and so
 on (an input part without rows writes none). Either is written under a
 temporary name beside `--output` and renamed when complete: the output is
-whole or absent. Predictions are those of predict.py, row for row.
+whole or absent (in an object store, copied into place, a folder with the
+marker `_SUCCESS` last: stores.py). Predictions are those of predict.py, row
+for row.
 """
 
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sklearn.pipeline import Pipeline
 
+from . import stores
 from .cluster import origin, scheduler_address
 from .config import MonitorConfig
 from .contract import Tally, enforce, judge, tally
@@ -35,8 +42,8 @@ from .errors import DataError
 from .features import conform, model_kinds
 from .files import atomic_folder, atomic_path
 from .loading import load_model
-from .partitions import Parts, is_partitioned, resolve
-from .predict import Scored, check_output, predict_file, predict_frame
+from .partitions import Parts, Source, is_partitioned, resolve
+from .predict import WRITERS, Scored, check_output, predict_file, predict_frame
 from .reference import Reference, optional_for_model
 
 BATCH_ROWS = 100_000
@@ -44,13 +51,17 @@ BATCH_ROWS = 100_000
 STREAM_BYTES = 64 * 1024**2
 """A single input file larger than this streams instead of being read whole."""
 PART = "part-{:05d}.parquet"
-Task = tuple[Path, Path, str, str]
+Task = tuple[Source, Source, str, str]
 """What score_part takes after the job: source, target, where, suffix."""
 
 
-def streams(source: str, batch_rows: int | None, scheduler: str | None) -> bool:
+def streams(
+    source: str, output: str, batch_rows: int | None, scheduler: str | None
+) -> bool:
     """Whether `predict` scores through here rather than predict.py."""
-    if scheduler or batch_rows or is_partitioned(source):
+    if scheduler or batch_rows or stores.is_url(source) or stores.is_url(output):
+        return True
+    if is_partitioned(source):
         return True
     path = Path(source)
     return path.is_file() and path.stat().st_size > STREAM_BYTES
@@ -75,25 +86,33 @@ class PartResult:
 
 
 class _Writer:
-    """A CSV or Parquet file written one scored batch at a time."""
+    """A CSV or Parquet file (or object) written one scored batch at a time;
+    created with the first batch."""
 
-    def __init__(self, path: Path, where: str, *, csv: bool) -> None:
-        self.path, self.where, self.csv = path, where, csv
+    def __init__(self, target: Source, where: str, *, csv: bool) -> None:
+        self.target, self.where, self.csv = target, where, csv
+        self.opened = ExitStack()
+        self.handle: IO[bytes] | None = None
         self.parquet: pq.ParquetWriter | None = None
         self.rows = 0
 
+    def _handle(self) -> IO[bytes]:
+        if self.handle is None:
+            target = self.target
+            self.handle = self.opened.enter_context(
+                stores.opened(target, "wb")
+                if isinstance(target, str)
+                else target.open("wb")
+            )
+        return self.handle
+
     def write(self, frame: pd.DataFrame) -> None:
         if self.csv:
-            frame.to_csv(
-                self.path,
-                mode="a" if self.rows else "w",
-                header=not self.rows,
-                index=False,
-            )
+            frame.to_csv(self._handle(), header=not self.rows, index=False)
         else:
             table = pa.Table.from_pandas(frame, preserve_index=False)
             if self.parquet is None:
-                self.parquet = pq.ParquetWriter(self.path, table.schema)
+                self.parquet = pq.ParquetWriter(self._handle(), table.schema)
             else:
                 table = self._same_types(table, self.parquet.schema)
             self.parquet.write_table(table)
@@ -114,12 +133,13 @@ class _Writer:
             ) from exc
 
     def close(self) -> None:
-        if self.parquet is not None:
-            self.parquet.close()
+        with self.opened:
+            if self.parquet is not None:
+                self.parquet.close()
 
 
 def score_part(
-    job: Job, source: Path, target: Path, where: str, suffix: str
+    job: Job, source: Source, target: Source, where: str, suffix: str
 ) -> PartResult:
     """Score the data file `source` into `target` as `suffix` says (.csv or
     .parquet), batch by batch; `where` names the source in errors. The caller
@@ -142,32 +162,49 @@ def score_part(
                 counts.add(tally(conform(batch, kinds, where), job.reference))
     finally:
         writer.close()
-    if writer.rows == 0:
-        target.unlink(missing_ok=True)
     return PartResult(writer.rows, counts)
 
 
-def _parts_output(parts: Parts, output: Path) -> None:
+def _parts_output(parts: Parts, output: Source) -> None:
     """Refuse an --output that would clobber the input or a folder of other files."""
-    if output.exists() and not _earlier_output(output):
+    there = stores.exists(output) if isinstance(output, str) else output.exists()
+    if there and not _earlier_output(output):
         raise DataError(
             f"{shown(output)}: --output exists and is not a folder of predicted "
             "parts; choose a new folder (partitioned input writes a folder of parts)"
         )
+    if isinstance(output, str):
+        prefix = output.rstrip("/") + "/"
+        root = str(parts.root).rstrip("/") + "/" if parts.root else None
+        inside = root is not None and prefix.startswith(root)
+        if inside or any(str(f).startswith(prefix) for f in parts.files):
+            raise DataError(
+                f"{output}: --output is inside the input; choose a folder outside "
+                "the input"
+            )
+        return
     target = output.resolve()
-    inside = parts.root is not None and parts.root.resolve() in (
+    inside = isinstance(parts.root, Path) and parts.root.resolve() in (
         target,
         *target.parents,
     )
-    if inside or any(target in f.resolve().parents for f in parts.files):
+    local = [f for f in parts.files if isinstance(f, Path)]
+    if inside or any(target in f.resolve().parents for f in local):
         raise DataError(
             f"{shown(output)}: --output is inside the input; choose a folder outside "
             "the input"
         )
 
 
-def _earlier_output(path: Path) -> bool:
-    """A folder holding nothing but part files, as this module writes them."""
+def _earlier_output(path: Source) -> bool:
+    """A folder holding nothing but part files, as this module writes them (and,
+    in an object store, the marker _SUCCESS)."""
+    if isinstance(path, str):
+        found = stores.names(path)
+        return bool(found) and all(
+            n == stores.SUCCESS or (n.startswith("part-") and n.endswith(".parquet"))
+            for n in found
+        )
     return path.is_dir() and all(
         p.is_file() and p.name.startswith("part-") and p.suffix == ".parquet"
         for p in path.iterdir()
@@ -210,9 +247,28 @@ def _judged(
     return Scored(rows, findings)
 
 
+def _check_file_output(source: Source, output: Source, overwrite: bool) -> None:
+    """check_output (predict.py), for a local file or an object-store URL."""
+    if isinstance(source, Path) and isinstance(output, Path):
+        check_output(source, output, overwrite)
+        return
+    if Path(stores.name(str(output))).suffix.lower() not in WRITERS:
+        raise DataError(f"{output}: unknown output type; use .csv or .parquet")
+    if str(output) == str(source) and not overwrite:
+        raise DataError(
+            f"{output}: --output is the --input file; choose another --output, or "
+            "pass --overwrite to replace the input with the scored rows"
+        )
+
+
+def _located(item: Source) -> Source:
+    """What a worker is given: an absolute path, or the URL as it is."""
+    return item if isinstance(item, str) else item.resolve()
+
+
 def score(
     source: str,
-    output: Path,
+    output: str | Path,
     model_source: str,
     *,
     scheduler: str | None = None,
@@ -221,15 +277,17 @@ def score(
     explain: int = 0,
     monitor: MonitorConfig | None = None,
 ) -> Scored:
-    """Score `source` (a file, folder or glob) into `output`: in memory through
-    predict.py when small and local, else streamed here or on the cluster at
-    `scheduler` (--scheduler), or else DASK_SCHEDULER_ADDRESS.
+    """Score `source` (a file, folder or glob; paths or object-store URLs) into
+    `output`: in memory through predict.py when small and local, else streamed
+    here or on the cluster at `scheduler` (--scheduler), or else
+    DASK_SCHEDULER_ADDRESS.
     """
     address = scheduler_address(scheduler)
-    if not streams(source, batch_rows, address):
+    target: Source = str(output) if stores.is_url(str(output)) else Path(output)
+    if not streams(source, str(output), batch_rows, address):
         return predict_file(
             Path(source),
-            output,
+            Path(output),
             model_source,
             overwrite=overwrite,
             explain=explain,
@@ -237,9 +295,9 @@ def score(
         )
     parts = resolve(source)
     if parts.partitioned:
-        _parts_output(parts, output)
+        _parts_output(parts, target)
     else:
-        check_output(parts.files[0], output, overwrite)
+        _check_file_output(parts.files[0], target, overwrite)
     model = load_model(model_source)
     reference = optional_for_model(model_source, Path.cwd())
     job = Job(model, reference, batch_rows or BATCH_ROWS, explain)
@@ -247,15 +305,26 @@ def score(
     came_from = origin(address, scheduler) if address else ""
     if not parts.partitioned:
         where = str(shown(parts.files[0]))
-        with atomic_path(output) as tmp:
-            task = (parts.files[0].resolve(), tmp.resolve(), where, output.suffix)
+        suffix = Path(stores.name(str(target))).suffix
+        with (
+            stores.atomic_url(target)
+            if isinstance(target, str)
+            else atomic_path(target)
+        ) as tmp:
+            task = (_located(parts.files[0]), _located(tmp), where, suffix)
             results = _run(job, [task], address, came_from)
             return _judged(job, results, cfg, where, partitioned=False)
-    with atomic_folder(output, _earlier_output) as folder:
-        tasks = [
+    with (
+        stores.atomic_url_folder(target, _earlier_output)
+        if isinstance(target, str)
+        else atomic_folder(target, _earlier_output)
+    ) as folder:
+        tasks: list[Task] = [
             (
-                path.resolve(),
-                folder.resolve() / PART.format(i),
+                _located(path),
+                f"{folder}/{PART.format(i)}"
+                if isinstance(folder, str)
+                else folder.resolve() / PART.format(i),
                 str(shown(path)),
                 ".parquet",
             )

@@ -150,19 +150,27 @@ def where(cfg: Config, scheduler: str | None) -> str:
     )
 
 
-def train(cfg: Config, root: Path, scheduler: str | None = None) -> Pipeline:
+def train(
+    cfg: Config,
+    root: Path,
+    scheduler: str | None = None,
+    staging: str | None = None,
+) -> Pipeline:
     """Run the train stage under `root`: read the split, fit, save model and schema.
 
     With a scheduler (`scheduler`, else DASK_SCHEDULER_ADDRESS) and model.type
-    lightgbm, the model trains on the Dask cluster (train_cluster.py); every
-    other family trains here.
+    lightgbm, the model trains on the Dask cluster (train_cluster.py), whose
+    workers read the split here or, with `staging` (else CLUSTER_STAGING_URL),
+    from a copy in an object store; every other family trains here.
     """
     values = hyperparameters(cfg, root)
     address = on_cluster(cfg, scheduler)
     if address:
         from . import train_cluster
 
-        pipeline, data = train_cluster.fit(cfg, root, address, scheduler, values)
+        pipeline, data = train_cluster.fit(
+            cfg, root, address, scheduler, values, staging
+        )
     else:
         data = pd.read_parquet(root / paths.TRAIN)
         pipeline = fit(data, cfg, values)

@@ -17,6 +17,13 @@ partitions (at least one per worker); no machine holds all of it:
 - the result (`to_local()`) goes into the same Pipeline, with the same estimator
   class, as local training, so predict, serving and explanations are unchanged.
 
+The workers read `data/prepared/train.parquet` where this machine has it, which
+needs a folder they share (this machine, an HPC file system). Workers that see
+only an object store (compose, Kubernetes, managed Dask) read a copy there:
+`train --staging s3://bucket/staging` (or CLUSTER_STAGING_URL) uploads the file
+as `train-<MD5>.parquet` under that URL, once per content, with the store's
+credentials from the environment (stores.py); the workers need them too.
+
 Limits: LightGBM's Dask interface has no early stopping (it hangs when workers
 stop at different rounds), so the cluster fits all `n_estimators` rounds and
 `validation_fraction`/`early_stopping_rounds` are not used; `n_jobs` neither
@@ -28,6 +35,7 @@ killed for memory is one ClusterError naming the file, not a hang.
 """
 
 import contextlib
+import os
 import sys
 import threading
 from pathlib import Path
@@ -37,9 +45,10 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from . import paths
-from .cluster import ClusterError, connect, origin
+from . import paths, stores
+from .cluster import ClusterError, connect, job_failures, origin
 from .config import Config
+from .data import file_md5
 from .features import conform
 
 if TYPE_CHECKING:
@@ -53,6 +62,9 @@ SOCKET_MINUTES = 10
 """LightGBM's wait for a silent peer (its `time_out`, 120 minutes by default)."""
 WATCH_SECONDS = 2.0
 """How often `train` checks that every training worker is still there."""
+STAGING_ENV = "CLUSTER_STAGING_URL"
+"""Where `train` copies the training split for workers that see only an object
+store (the `--staging` option wins)."""
 ENGINE = "dask"
 """`engine_` of an estimator trained here (evaluate logs it as tag train.engine)."""
 
@@ -70,13 +82,34 @@ def transformed(
     return result
 
 
-def _partitions(root: Path, client: "Client") -> Any:
+def staged(root: Path, staging: str | None) -> str:
+    """Where the workers read the training split: this machine's file, or (with a
+    staging URL: `staging`, else CLUSTER_STAGING_URL) its copy in the object
+    store, named by its MD5 and uploaded only when not there yet."""
+    local = (root / paths.TRAIN).resolve()
+    prefix = (staging or os.environ.get(STAGING_ENV, "")).strip()
+    if not prefix:
+        return str(local)
+    if not stores.is_url(prefix):
+        source = "--staging" if staging else STAGING_ENV
+        raise ClusterError(
+            f"{prefix} (from {source}): not an object-store URL; give one the "
+            "workers read, such as s3://bucket/staging, or leave it unset when "
+            "the workers share this folder"
+        )
+    url = f"{prefix.rstrip('/')}/train-{file_md5(local)}.parquet"
+    if not stores.exists(url):
+        stores.upload(local, url)
+    return url
+
+
+def _partitions(source: str, client: "Client") -> Any:
     """The training split as a Dask frame with at least one partition per worker."""
     import dask.dataframe as dd
 
     # One partition per row group: Parquet's byte sizes (what `blocksize` reads)
     # say little of a compressible file's size in memory.
-    frame = dd.read_parquet(str((root / paths.TRAIN).resolve()), split_row_groups=True)
+    frame = dd.read_parquet(source, split_row_groups=True)
     workers = len(client.scheduler_info()["workers"])
     if frame.npartitions < workers:
         frame = frame.repartition(npartitions=workers)
@@ -168,40 +201,38 @@ def fit(
     address: str,
     option: str | None,
     values: dict[str, Any],
+    staging: str | None = None,
 ) -> tuple[Pipeline, pd.DataFrame]:
     """The fitted Pipeline, trained on the cluster at `address`, and the sample
-    the preprocessing was fitted on."""
-    from distributed import KilledWorker
-
+    the preprocessing was fitted on; with `staging` (or CLUSTER_STAGING_URL) the
+    workers read the training split from there (staged())."""
+    source = staged(root, staging)
     # as_current: every compute (the sample, the lengths, LightGBM's own waits)
     # runs on this cluster, not in this process.
+    failures = job_failures(
+        address,
+        "training on it",
+        "give them more memory (dask worker --memory-limit), add workers, or "
+        "write the file in smaller row groups",
+        "run `train` again",
+        subject=str(paths.TRAIN),
+    )
     with (
         connect(address, source=origin(address, option)) as client,
         client.as_current(),
+        failures,
     ):
-        try:
-            return _fit(client, cfg, root, address, values)
-        except KilledWorker as exc:
-            raise ClusterError(
-                f"{paths.TRAIN}: the Dask workers at {address} died again and again "
-                "training on it (out of memory?); give them more memory (dask worker "
-                "--memory-limit), add workers, or write the file in smaller row groups"
-            ) from exc
-        except OSError as exc:
-            raise ClusterError(
-                f"Dask scheduler {address}: lost during training ({exc}); check "
-                "that it still runs, then run `train` again"
-            ) from exc
+        return _fit(client, cfg, source, address, values)
 
 
 def _fit(
-    client: "Client", cfg: Config, root: Path, address: str, values: dict[str, Any]
+    client: "Client", cfg: Config, source: str, address: str, values: dict[str, Any]
 ) -> tuple[Pipeline, pd.DataFrame]:
     """fit() on a connected client (its errors become ClusterErrors there)."""
     from . import train as local
 
     target = cfg.data.target
-    frame = _partitions(root, client)
+    frame = _partitions(source, client)
     sample = _sample(frame, cfg)
     features, sample_target, kinds = local.split(sample, cfg)
     pipeline = local.build(kinds, cfg, values)

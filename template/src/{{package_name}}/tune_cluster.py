@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from .cluster import ClusterError, connect, origin
+from .cluster import ClusterError, connect, job_failures, origin
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -109,9 +109,7 @@ def optimize(
 ) -> list[str]:
     """Run `n_trials` trials of study `name` on the client's workers, split
     evenly; return the workers that ran them."""
-    from distributed import KilledWorker
-
-    address = client.scheduler.address if client.scheduler else "(closed)"
+    address = str(client.scheduler.address) if client.scheduler else "(closed)"
     workers = len(client.scheduler_info()["workers"])
     futures = [
         client.submit(
@@ -126,16 +124,11 @@ def optimize(
         )
         for index, count in enumerate(shares(n_trials, workers))
     ]
-    try:
+    with job_failures(
+        address,
+        "running trials",
+        "give the workers more memory (dask worker --memory-limit)",
+        "run `tune` again (the study continues)",
+    ):
         ran: list[str] = client.gather(futures)
-    except KilledWorker as exc:
-        raise ClusterError(
-            f"Dask scheduler {address}: workers died running trials again and "
-            f"again ({exc.args[0]!r}); give the workers more memory"
-        ) from exc
-    except OSError as exc:
-        raise ClusterError(
-            f"Dask scheduler {address}: lost during tuning ({exc}); check that "
-            "it still runs, then run `tune` again (the study continues)"
-        ) from exc
     return ran
