@@ -23,14 +23,9 @@ marker `_SUCCESS` last: stores.py). Predictions are those of predict.py, row
 for row.
 """
 
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 from sklearn.pipeline import Pipeline
 
 from . import stores
@@ -42,8 +37,9 @@ from .errors import DataError
 from .features import conform, model_kinds
 from .files import atomic_folder, atomic_path
 from .loading import load_model
-from .partitions import Parts, Source, is_partitioned, resolve
-from .predict import WRITERS, Scored, check_output, predict_file, predict_frame
+from .outputs import Writer, check_file_output, check_parts_output, earlier_output
+from .partitions import Source, is_partitioned, resolve
+from .predict import Scored, predict_file, predict_frame
 from .reference import Reference, optional_for_model
 
 BATCH_ROWS = 100_000
@@ -85,59 +81,6 @@ class PartResult:
     counts: Tally
 
 
-class _Writer:
-    """A CSV or Parquet file (or object) written one scored batch at a time;
-    created with the first batch."""
-
-    def __init__(self, target: Source, where: str, *, csv: bool) -> None:
-        self.target, self.where, self.csv = target, where, csv
-        self.opened = ExitStack()
-        self.handle: IO[bytes] | None = None
-        self.parquet: pq.ParquetWriter | None = None
-        self.rows = 0
-
-    def _handle(self) -> IO[bytes]:
-        if self.handle is None:
-            target = self.target
-            self.handle = self.opened.enter_context(
-                stores.opened(target, "wb")
-                if isinstance(target, str)
-                else target.open("wb")
-            )
-        return self.handle
-
-    def write(self, frame: pd.DataFrame) -> None:
-        if self.csv:
-            frame.to_csv(self._handle(), header=not self.rows, index=False)
-        else:
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            if self.parquet is None:
-                self.parquet = pq.ParquetWriter(self._handle(), table.schema)
-            else:
-                table = self._same_types(table, self.parquet.schema)
-            self.parquet.write_table(table)
-        self.rows += len(frame)
-
-    def _same_types(self, table: pa.Table, schema: pa.Schema) -> pa.Table:
-        try:
-            return table.cast(schema)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            changed = [
-                f.name
-                for f, g in zip(table.schema, schema, strict=True)
-                if f.type != g.type
-            ]
-            raise DataError(
-                f"{self.where}: columns {changed} change type after row {self.rows}; "
-                "give them one type in every row (write the input as Parquet)"
-            ) from exc
-
-    def close(self) -> None:
-        with self.opened:
-            if self.parquet is not None:
-                self.parquet.close()
-
-
 def score_part(
     job: Job, source: Source, target: Source, where: str, suffix: str
 ) -> PartResult:
@@ -150,7 +93,7 @@ def score_part(
 
     kinds = model_kinds(job.model)
     counts = Tally()
-    writer = _Writer(target, where, csv=suffix.lower() == ".csv")
+    writer = Writer(target, where, csv=suffix.lower() == ".csv")
     try:
         for batch in batches(source, job.rows):
             if batch.empty:  # a header without rows
@@ -163,52 +106,6 @@ def score_part(
     finally:
         writer.close()
     return PartResult(writer.rows, counts)
-
-
-def _parts_output(parts: Parts, output: Source) -> None:
-    """Refuse an --output that would clobber the input or a folder of other files."""
-    there = stores.exists(output) if isinstance(output, str) else output.exists()
-    if there and not _earlier_output(output):
-        raise DataError(
-            f"{shown(output)}: --output exists and is not a folder of predicted "
-            "parts; choose a new folder (partitioned input writes a folder of parts)"
-        )
-    if isinstance(output, str):
-        prefix = output.rstrip("/") + "/"
-        root = str(parts.root).rstrip("/") + "/" if parts.root else None
-        inside = root is not None and prefix.startswith(root)
-        if inside or any(str(f).startswith(prefix) for f in parts.files):
-            raise DataError(
-                f"{output}: --output is inside the input; choose a folder outside "
-                "the input"
-            )
-        return
-    target = output.resolve()
-    inside = isinstance(parts.root, Path) and parts.root.resolve() in (
-        target,
-        *target.parents,
-    )
-    local = [f for f in parts.files if isinstance(f, Path)]
-    if inside or any(target in f.resolve().parents for f in local):
-        raise DataError(
-            f"{shown(output)}: --output is inside the input; choose a folder outside "
-            "the input"
-        )
-
-
-def _earlier_output(path: Source) -> bool:
-    """A folder holding nothing but part files, as this module writes them (and,
-    in an object store, the marker _SUCCESS)."""
-    if isinstance(path, str):
-        found = stores.names(path)
-        return bool(found) and all(
-            n == stores.SUCCESS or (n.startswith("part-") and n.endswith(".parquet"))
-            for n in found
-        )
-    return path.is_dir() and all(
-        p.is_file() and p.name.startswith("part-") and p.suffix == ".parquet"
-        for p in path.iterdir()
-    )
 
 
 def _run(
@@ -247,20 +144,6 @@ def _judged(
     return Scored(rows, findings)
 
 
-def _check_file_output(source: Source, output: Source, overwrite: bool) -> None:
-    """check_output (predict.py), for a local file or an object-store URL."""
-    if isinstance(source, Path) and isinstance(output, Path):
-        check_output(source, output, overwrite)
-        return
-    if Path(stores.name(str(output))).suffix.lower() not in WRITERS:
-        raise DataError(f"{output}: unknown output type; use .csv or .parquet")
-    if str(output) == str(source) and not overwrite:
-        raise DataError(
-            f"{output}: --output is the --input file; choose another --output, or "
-            "pass --overwrite to replace the input with the scored rows"
-        )
-
-
 def _located(item: Source) -> Source:
     """What a worker is given: an absolute path, or the URL as it is."""
     return item if isinstance(item, str) else item.resolve()
@@ -295,9 +178,9 @@ def score(
         )
     parts = resolve(source)
     if parts.partitioned:
-        _parts_output(parts, target)
+        check_parts_output(parts, target)
     else:
-        _check_file_output(parts.files[0], target, overwrite)
+        check_file_output(parts.files[0], target, overwrite)
     model = load_model(model_source)
     reference = optional_for_model(model_source, Path.cwd())
     job = Job(model, reference, batch_rows or BATCH_ROWS, explain)
@@ -315,9 +198,9 @@ def score(
             results = _run(job, [task], address, came_from)
             return _judged(job, results, cfg, where, partitioned=False)
     with (
-        stores.atomic_url_folder(target, _earlier_output)
+        stores.atomic_url_folder(target, earlier_output)
         if isinstance(target, str)
-        else atomic_folder(target, _earlier_output)
+        else atomic_folder(target, earlier_output)
     ) as folder:
         tasks: list[Task] = [
             (
