@@ -10,7 +10,8 @@ a rendered project's data/raw/. Then, per stage:
 - the same stage functions called bare, one after the other in one Python process
   (no DVC, no MLflow), each timed, with the process's peak RSS.
 And tuning throughput: `tune` with `--trials` trials of the family, `tune.n_jobs`
-1 and 2, in trials per minute (a fresh study each time). `--family` sets
+1 and 2, in trials per minute (a fresh study each time; `--trials 0` skips
+it). `--family` sets
 `model.type` (default: the template's, random_forest); `--task` measures one task.
 
 Targets: repro / bare <= 1.25 per pipeline, peak RSS <= 3x the table's in-memory
@@ -134,7 +135,7 @@ def measure(task: str, rows: int, trials: int, family: str, base: Path, venv: Pa
         f"{total_repro / total_bare:.2f} | {peak:.0f} (bare {bare['rss_mb']:.0f}; "
         f"data {memory_mb:.0f} MB, {peak / memory_mb:.1f}x) |"
     )
-    for jobs in (1, 2):
+    for jobs in (1, 2) if trials else ():  # --trials 0: no throughput rows
         shutil.rmtree(project.path / "tuning", ignore_errors=True)
         set_params(project, **{"tune.n_trials": trials, "tune.n_jobs": jobs})
         seconds, _, _ = run_timed(project, PACKAGE, "tune")

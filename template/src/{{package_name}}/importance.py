@@ -9,7 +9,10 @@
   down (the correlation of value and contribution).
 - Partial dependence of the prediction on the `TOP` most important numeric
   columns (for a classifier: the probability of the second class, or of each
-  class when there are more).
+  class when there are more), averaged over at most PD_ROWS of the rows.
+
+All three look at a seeded sample of at most MAX_ROWS held-out rows (sample()),
+so that their cost stays flat however large the test split.
 """
 
 from collections.abc import Callable
@@ -31,6 +34,10 @@ MAX_ROWS = 20_000
 """Test rows the shuffles use at most (a seeded sample of them when there are
 more): REPEATS x columns predictions of every row of a 200,000-row test set took
 minutes at 1,000,000 rows, and the ranking is settled long before."""
+PD_ROWS = 5_000
+"""Rows partial dependence averages over at most: each is scored at GRID values of
+TOP columns (200,000 rows took 90 s and 2.5 GB; the average is settled long
+before)."""
 TOP = 3
 GRID = 20
 SHOWN = 15
@@ -55,6 +62,16 @@ def _metric(name: str) -> Callable[[Any, Any], float]:
     return functions[name]
 
 
+def sample(
+    features: pd.DataFrame, target: pd.Series, rows: int, seed: int
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The rows given, or a seeded sample of `rows` of them when there are more."""
+    if len(features) <= rows:
+        return features, target
+    picked = np.random.default_rng(seed).choice(len(features), rows, replace=False)
+    return features.iloc[picked], target.iloc[picked]
+
+
 def permutation_importance(
     model: Pipeline,
     features: pd.DataFrame,
@@ -68,10 +85,7 @@ def permutation_importance(
     rows given or a seeded sample of MAX_ROWS of them.
     """
     score = _metric(metric)
-    if len(features) > MAX_ROWS:
-        rng = np.random.default_rng(seed)
-        picked = rng.choice(len(features), MAX_ROWS, replace=False)
-        features, target = features.iloc[picked], target.iloc[picked]
+    features, target = sample(features, target, MAX_ROWS, seed)
     truth = target.to_numpy()
     sign = 1.0 if greater_is_better else -1.0
     reference = score(truth, model.predict(features))
@@ -210,8 +224,9 @@ def write_plots(
         for c in importance["column"]
         if pd.api.types.is_numeric_dtype(features[c]) and features[c].notna().any()
     ]
-    if numeric:
-        images.append(_partial_dependence(model, features, numeric[:TOP], root))
+    if numeric:  # `features` is a sample already (insight.gather): its first rows
+        rows = features.iloc[:PD_ROWS]
+        images.append(_partial_dependence(model, rows, numeric[:TOP], root))
     return images
 
 

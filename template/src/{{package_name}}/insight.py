@@ -49,16 +49,21 @@ def gather(
 ) -> Insight:
     """Compute the global explanations, diagnosis and segments of one model."""
     conformed = conform(features, model_kinds(model), str(paths.TEST))
+    # The global views on a seeded sample of the held-out rows (importance.py);
+    # the diagnosis and the segments below on all of them.
+    rows, labels = importance.sample(
+        conformed, target, importance.MAX_ROWS, cfg.data.seed
+    )
     ranking = importance.permutation_importance(
         model,
-        conformed,
-        target,
+        rows,
+        labels,
         cfg.evaluate.primary_metric,
         cfg.evaluate.greater_is_better,
         cfg.data.seed,
     )
-    summary = importance.directions(model, conformed)
-    images = importance.write_plots(model, conformed, ranking, summary, root)
+    summary = importance.directions(model, rows)
+    images = importance.write_plots(model, rows, ranking, summary, root)
     report: dict[str, Any] = {}
     thresholds: list[dict[str, Any]] = []
     diagnose = current().diagnose
