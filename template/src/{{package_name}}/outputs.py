@@ -1,9 +1,10 @@
-"""Where `predict` writes: the checks of `--output`, and a file written batch by batch.
+"""Where `predict` writes parts: the checks of a folder `--output`, and a file
+written batch by batch.
 
-A file input writes one file (.csv or .parquet); parts write a folder of
-Parquet parts. A local `--output` or an object-store URL (stores.py): an
-existing folder is replaced only when it holds nothing but earlier parts, and
-an output inside the input is refused.
+A file input writes one file (.csv or .parquet; predict.check_output checks
+it); parts write a folder of Parquet parts. A local `--output` or an
+object-store URL (stores.py): an existing folder is replaced only when it holds
+nothing but earlier parts, and an output inside the input is refused.
 """
 
 from contextlib import ExitStack
@@ -18,7 +19,6 @@ from . import stores
 from .data import shown
 from .errors import DataError
 from .partitions import Parts, Source
-from .predict import WRITERS, check_output
 
 
 class Writer:
@@ -85,24 +85,25 @@ def check_parts_output(parts: Parts, output: Source) -> None:
     if isinstance(output, str):
         prefix = output.rstrip("/") + "/"
         root = str(parts.root).rstrip("/") + "/" if parts.root else None
-        inside = root is not None and prefix.startswith(root)
-        if inside or any(str(f).startswith(prefix) for f in parts.files):
-            raise DataError(
-                f"{output}: --output is inside the input; choose a folder outside "
-                "the input"
-            )
-        return
-    target = output.resolve()
-    inside = isinstance(parts.root, Path) and parts.root.resolve() in (
-        target,
-        *target.parents,
-    )
-    local = [f for f in parts.files if isinstance(f, Path)]
-    if inside or any(target in f.resolve().parents for f in local):
+        inside = (root is not None and prefix.startswith(root)) or any(
+            str(f).startswith(prefix) for f in parts.files
+        )
+    else:
+        target = output.resolve()
+        local = [f for f in parts.files if isinstance(f, Path)]
+        inside = (
+            isinstance(parts.root, Path)
+            and parts.root.resolve() in (target, *target.parents)
+        ) or any(target in f.resolve().parents for f in local)
+    if inside:
         raise DataError(
             f"{shown(output)}: --output is inside the input; choose a folder outside "
             "the input"
         )
+
+
+def _is_part(name: str) -> bool:
+    return name.startswith("part-") and name.endswith(".parquet")
 
 
 def earlier_output(path: Source) -> bool:
@@ -110,25 +111,7 @@ def earlier_output(path: Source) -> bool:
     in an object store, the marker _SUCCESS)."""
     if isinstance(path, str):
         found = stores.names(path)
-        return bool(found) and all(
-            n == stores.SUCCESS or (n.startswith("part-") and n.endswith(".parquet"))
-            for n in found
-        )
+        return bool(found) and all(n == stores.SUCCESS or _is_part(n) for n in found)
     return path.is_dir() and all(
-        p.is_file() and p.name.startswith("part-") and p.suffix == ".parquet"
-        for p in path.iterdir()
+        p.is_file() and _is_part(p.name) for p in path.iterdir()
     )
-
-
-def check_file_output(source: Source, output: Source, overwrite: bool) -> None:
-    """check_output (predict.py), for a local file or an object-store URL."""
-    if isinstance(source, Path) and isinstance(output, Path):
-        check_output(source, output, overwrite)
-        return
-    if Path(stores.name(str(output))).suffix.lower() not in WRITERS:
-        raise DataError(f"{output}: unknown output type; use .csv or .parquet")
-    if str(output) == str(source) and not overwrite:
-        raise DataError(
-            f"{output}: --output is the --input file; choose another --output, or "
-            "pass --overwrite to replace the input with the scored rows"
-        )

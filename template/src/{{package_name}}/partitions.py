@@ -44,9 +44,8 @@ class Parts:
 
 
 def is_partitioned(text: str) -> bool:
-    """Whether `--input` names parts (a folder or a glob) rather than one file."""
-    if stores.is_url(text):
-        return resolve(text).partitioned
+    """Whether a local `--input` names parts (a folder or a glob) rather than one
+    file (for a URL, resolve() says)."""
     return bool(GLOB & set(text)) or Path(text).is_dir()
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from . import stores
 from .config import MonitorConfig
 from .contract import Findings, check, enforce
 from .data import read_table, shown
@@ -80,11 +81,17 @@ class Scored:
     findings: Findings | None
 
 
-def check_output(source: Path, output: Path, overwrite: bool) -> None:
-    """Refuse an --output file of an unknown type, or the input without --overwrite."""
-    if output.suffix.lower() not in WRITERS:
+def check_output(source: Path | str, output: Path | str, overwrite: bool) -> None:
+    """Refuse an --output file of an unknown type, or the input without --overwrite
+    (either may be an object-store URL, a str: stores.py)."""
+    name = stores.name(output) if isinstance(output, str) else output.name
+    if Path(name).suffix.lower() not in WRITERS:
         raise DataError(f"{output}: unknown output type; use .csv or .parquet")
-    if output.resolve() == source.resolve() and not overwrite:
+    if isinstance(source, str) or isinstance(output, str):
+        same = str(output) == str(source)
+    else:
+        same = output.resolve() == source.resolve()
+    if same and not overwrite:
         raise DataError(
             f"{output}: --output is the --input file; choose another --output, or "
             "pass --overwrite to replace the input with the scored rows"

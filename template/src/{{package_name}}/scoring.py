@@ -37,9 +37,9 @@ from .errors import DataError
 from .features import conform, model_kinds
 from .files import atomic_folder, atomic_path
 from .loading import load_model
-from .outputs import Writer, check_file_output, check_parts_output, earlier_output
+from .outputs import Writer, check_parts_output, earlier_output
 from .partitions import Source, is_partitioned, resolve
-from .predict import Scored, predict_file, predict_frame
+from .predict import Scored, check_output, predict_file, predict_frame
 from .reference import Reference, optional_for_model
 
 BATCH_ROWS = 100_000
@@ -180,7 +180,7 @@ def score(
     if parts.partitioned:
         check_parts_output(parts, target)
     else:
-        check_file_output(parts.files[0], target, overwrite)
+        check_output(parts.files[0], target, overwrite)
     model = load_model(model_source)
     reference = optional_for_model(model_source, Path.cwd())
     job = Job(model, reference, batch_rows or BATCH_ROWS, explain)
