@@ -277,16 +277,10 @@ def test_object_store_parts_score_alike_here_and_on_the_cluster(
 
 def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(project: Project) -> None:
     address = f"tcp://{HOST}:{free_port()}"
-    env = {**project.env, "DASK_SCHEDULER_ADDRESS": address}
+    env = {"DASK_SCHEDULER_ADDRESS": address}
     started = time.monotonic()
-    result = subprocess.run(
-        ["uv", "run", "--frozen", "--no-sync", project.package, "predict"]
-        + ["--input", "parts", "--output", "nowhere"],
-        cwd=project.path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_with(
+        project, env, "predict", "--input", "parts", "--output", "nowhere", timeout=120
     )
     elapsed = time.monotonic() - started
     assert result.returncode == 1, result.stderr
@@ -376,14 +370,8 @@ def test_tuning_with_an_unreachable_scheduler_is_one_line(project: Project) -> N
     study = project.read_json("models/best_params.json")["study"]
     address = f"tcp://{HOST}:{free_port()}"
     started = time.monotonic()
-    result = subprocess.run(
-        ["uv", "run", "--frozen", "--no-sync", project.package, "--params", "tune-more.yaml"]
-        + ["tune", "--scheduler", address],
-        cwd=project.path,
-        env=project.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_with(
+        project, {}, "--params", "tune-more.yaml", "tune", "--scheduler", address, timeout=120
     )
     assert result.returncode == 1, result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
@@ -441,16 +429,8 @@ def test_lightgbm_trains_on_the_cluster_into_the_local_format(
     here = project.uv_run(project.package, "--params", "lgbm-params.yaml", "train")
     assert here.stdout.strip() == "saved the model to models/model.joblib"
     (models / "model.joblib").rename(project.path / "lgbm-local.joblib")
-    env = {**project.env, "DASK_SCHEDULER_ADDRESS": cluster.address}
-    remote = subprocess.run(
-        ["uv", "run", "--frozen", "--no-sync", project.package, "--params", "lgbm-params.yaml"]
-        + ["train"],
-        cwd=project.path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    env = {"DASK_SCHEDULER_ADDRESS": cluster.address}
+    remote = run_with(project, env, "--params", "lgbm-params.yaml", "train")
     assert remote.returncode == 0, remote.stderr
     assert remote.stdout.splitlines() == [
         f"trained on the Dask cluster at {cluster.address}",
@@ -569,13 +549,10 @@ def test_training_that_outgrows_the_workers_is_one_line(
             project, logs, workers=1, memory_limit=TOO_SMALL, env=retries
         ) as small:
             started = time.monotonic()
-            result = subprocess.run(
-                ["uv", "run", "--frozen", "--no-sync", project.package]
-                + ["--params", "lgbm-params.yaml", "train", "--scheduler", small.address],
-                cwd=project.path,
-                env=project.env,
-                capture_output=True,
-                text=True,
+            result = run_with(
+                project,
+                {},
+                *("--params", "lgbm-params.yaml", "train", "--scheduler", small.address),
                 timeout=600,
             )
             elapsed = time.monotonic() - started
