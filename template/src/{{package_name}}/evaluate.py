@@ -112,8 +112,10 @@ class Measured:
 
     model: Any
     test: pd.DataFrame
-    target: str
-    """The target column of `test`."""
+    features: pd.DataFrame
+    """The test rows' feature columns."""
+    labels: pd.Series
+    """The test rows' target."""
     data: DataSummary
     scores: dict[str, float]
     """The task's metrics on the test rows."""
@@ -125,14 +127,6 @@ class Measured:
     results: dict[str, Any]
     """Everything metrics.json holds."""
     images: list[Path]
-
-    @property
-    def features(self) -> pd.DataFrame:
-        return self.test.drop(columns=self.target)
-
-    @property
-    def labels(self) -> pd.Series:
-        return self.test[self.target]
 
 
 def measure(cfg: Config, root: Path) -> Measured:
@@ -153,7 +147,8 @@ def measure(cfg: Config, root: Path) -> Measured:
     return Measured(
         model=model,
         test=test,
-        target=cfg.data.target,
+        features=features,
+        labels=target,
         data=DataSummary.read(root / paths.DATA_SUMMARY),
         scores=scores,
         facts=facts,
