@@ -15,6 +15,9 @@ ifeq ($(UV),)
 UV := $(TOOLS)/bin/uv
 endif
 PYTEST_WORKERS ?= 2
+# More pytest options, e.g. PYTEST_ARGS='--durations=30' (not PYTEST_ADDOPTS: that one
+# would reach the generated projects' own pytest runs too).
+PYTEST_ARGS ?=
 
 .PHONY: demo test test-fast bench bench-serving bench-monitor bench-scaling bench-training lint
 
@@ -26,10 +29,10 @@ demo: $(UV)
 	$(UV) run --frozen python -m scripts.demo $(DEMO_DIR)
 
 test: $(UV)
-	$(UV) run --frozen pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(UV) run --frozen pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 test-fast: $(UV)
-	$(UV) run --frozen pytest -m "not slow"
+	$(UV) run --frozen pytest -m "not slow" $(PYTEST_ARGS)
 
 bench: $(UV)
 	$(UV) run --frozen python -m benchmarks.bench

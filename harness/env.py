@@ -9,11 +9,13 @@ from pathlib import Path
 
 # Settings of the calling shell that would change what a rendered project does:
 # another virtualenv or uv environment, a shared MLflow server or Dask cluster, no
-# bytecode (a user's machine writes it; without it every import compiles from source).
+# bytecode (a user's machine writes it; without it every import compiles from source),
+# the template's own pytest options.
 DROPPED = (
     "VIRTUAL_ENV",
     "UV_PROJECT_ENVIRONMENT",
     "PYTHONDONTWRITEBYTECODE",
+    "PYTEST_ADDOPTS",
     "MLFLOW_TRACKING_URI",
     "MLFLOW_EXPERIMENT_NAME",
     "DASK_SCHEDULER_ADDRESS",

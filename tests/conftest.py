@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from harness import golden
 from harness.env import isolate
 from harness.project import Project
 from harness.template_repo import TemplateRepo
@@ -49,6 +50,27 @@ def shared_venv(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Pat
     return tmp_path_factory.getbasetemp() / f"venv-{worker_id}"
 
 
+@pytest.fixture(scope="session")
+def trained_project(
+    tmp_path_factory: pytest.TempPathFactory, shared_venv: Path, worker_id: str
+) -> Any:
+    """A copy of the project of some answers after its first `dvc repro`.
+
+    Rendered, installed and reproduced once per session for every worker
+    (harness/golden.py); each call returns a new copy in this worker's environment,
+    at `<new folder>/project`, with the repro log beside it.
+    """
+    base = tmp_path_factory.getbasetemp()
+    root = base if worker_id == "master" else base.parent
+
+    def make(name: str = "trained", *, install: bool = True, **answers: Any) -> Project:
+        source = golden.trained(root, shared_venv, **answers)
+        path = tmp_path_factory.mktemp(name) / "project"
+        return golden.copy(source, path, shared_venv, install=install)
+
+    return make
+
+
 @pytest.fixture
 def make_project(tmp_path: Path, shared_venv: Path) -> Any:
     """Render a project, make it a git repository and install it."""
@@ -78,3 +100,52 @@ def repo(tmp_path: Path, isolated_copier: None) -> TemplateRepo:
 def pytest_configure(config: pytest.Config) -> None:
     if shutil.which("uv") is None and shutil.which("uv", path=str(Path.home() / ".local/bin")):
         os.environ["PATH"] = f"{Path.home() / '.local/bin'}{os.pathsep}{os.environ['PATH']}"
+
+
+# `make test` runs `pytest -n 2 --dist loadgroup --no-loadscope-reorder`: every
+# test belongs to a group that one worker runs in file order. A module is a group
+# (its module-scoped fixtures are made once); a test marked `alone` is a group of
+# its own, and tests marked `worker_group("name")` share one, so that the long
+# independent parts of a module run on both workers. Groups are handed out in
+# collection order, so the longest go first: the modules below, slowest first
+# (docs/contributing.md has the measured table), then the rest in file order.
+SLOW_FIRST = (
+    "test_container",
+    "test_scaling",
+    "test_ci_slow_github",
+    "test_server_variant",
+    "test_pipeline",
+    "test_pipeline_regression",
+    "test_image_job",
+    "test_ci_slow_gitlab",
+    "test_answers_property",
+    "test_byod",
+    "test_lint_render",
+    "test_team_stack",
+    "test_docker",
+    "test_serving",
+    "test_first_push",
+    "test_update",
+    "test_drift",
+    "test_reserved_names",
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        named = item.get_closest_marker("worker_group")
+        if item.get_closest_marker("alone") is not None:
+            group = item.nodeid
+        elif named is not None:
+            group = f"{module}:{named.args[0]}"
+        else:
+            group = module
+        item.add_marker(pytest.mark.xdist_group(group))
+
+    def rank(item: pytest.Item) -> int:
+        stem = Path(item.nodeid.split("::", 1)[0]).stem
+        return SLOW_FIRST.index(stem) if stem in SLOW_FIRST else len(SLOW_FIRST)
+
+    items.sort(key=rank)

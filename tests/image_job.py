@@ -110,6 +110,7 @@ def users(
                 Services(request),
                 tracking,
                 remote,
+                request.getfixturevalue("trained_project"),
                 serving=serving,
             )
             add_gitlab_branch(project, folder)
@@ -130,13 +131,29 @@ def lock_md5s(project: Path) -> dict[str, str]:
 
 
 def user_project(
-    path: Path, venv: Path, services: Services, tracking: str, remote: str, **answers: Any
+    path: Path,
+    venv: Path,
+    services: Services,
+    tracking: str,
+    remote: str,
+    trained: Callable[..., Project],
+    **answers: Any,
 ) -> Project:
-    """Rendered with ci_provider=github, pipeline run and committed (and pushed)."""
+    """Rendered with ci_provider=github, pipeline run and committed (and pushed).
+
+    `trained`: the session's trained projects (the conftest fixture), for the
+    answers they hold.
+    """
     if tracking == "server":
         answers |= {"mlflow_tracking": "server", "mlflow_tracking_uri": services.mlflow.url}
     if remote == "s3":
         answers |= {"dvc_remote": "s3", "dvc_remote_url": f"s3://{DVC_BUCKET}/{path.parent.name}"}
+    if tracking == "local" and remote == "none":
+        # The default render, its lock committed and its pipeline run: shared.
+        project = trained(path.parent.name, ci_provider="github", docker=True, **answers)
+        project.git("add", "-A")
+        project.git("commit", "-qm", "First pipeline run")
+        return project
     project = Project.create(path, venv, ci_provider="github", docker=True, **answers)
     if remote == "s3":
         # A MinIO-style remote: the endpoint is committed, the keys are not.

@@ -110,6 +110,7 @@ def _examples(default: int) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.alone
 @settings(max_examples=_examples(200), deadline=None, suppress_health_check=list(HealthCheck))
 @given(answers=answer_sets)
 def test_any_answers_fail_clearly_or_render_valid_files(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -50,13 +51,10 @@ CONTEXT = {
 
 
 @pytest.fixture(scope="module")
-def pull_request(tmp_path_factory: pytest.TempPathFactory, shared_venv: Path) -> Project:
-    path = tmp_path_factory.mktemp("github") / "project"
-    project = Project.create(path, shared_venv, **ANSWERS)
-    # What a user commits on main: the lock, then the pipeline's results.
-    project.git("add", "uv.lock")
-    project.git("commit", "-qm", "Lock the environment")
-    project.uv_run("dvc", "repro")
+def pull_request(trained_project: Any) -> Project:
+    # What a user commits on main: the lock (done), then the pipeline's results.
+    project: Project = trained_project("github", **ANSWERS)
+    path = project.path
     project.git("add", "-A")
     project.git("commit", "-qm", "Run the pipeline")
     # The pull request: one hyperparameter changed.

@@ -97,6 +97,7 @@ def no_ci(tmp_path_factory: pytest.TempPathFactory, shared_venv: Path) -> Projec
     return fresh(tmp_path_factory.mktemp("none") / "project", shared_venv, NONE)
 
 
+@pytest.mark.alone
 def test_pre_commit_passes_on_a_fresh_render_and_changes_nothing(
     no_ci: Project, tmp_path: Path
 ) -> None:

@@ -125,6 +125,7 @@ def scored_rows(
     return features, pd.read_csv(tmp_path / "batch.csv")
 
 
+@pytest.mark.alone
 @pytest.mark.parametrize("python_version", ["3.11", "3.12", "3.13"])
 def test_serving_image_serves_what_batch_predict_says(
     tmp_path: Path, users: Callable[..., Project], base_images: list[str], python_version: str
@@ -194,6 +195,7 @@ def process_owner(server: Server) -> int:
     return uids[0]
 
 
+@pytest.mark.alone
 def test_batch_image_scores_a_csv_like_batch_predict(
     tmp_path: Path, users: Callable[..., Project], base_images: list[str]
 ) -> None:
@@ -235,6 +237,7 @@ def test_batch_image_scores_a_csv_like_batch_predict(
         images.buildah("rmi", "--force", tag, check=False)
 
 
+@pytest.mark.alone
 def test_mlflow_server_image_starts_its_command(tmp_path: Path, base_images: list[str]) -> None:
     project = render(tmp_path / "project", mlflow_tracking="server")
     dockerfile = (project / "mlflow-server" / "Dockerfile").read_text()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pandas as pd
@@ -98,14 +99,13 @@ def stop(process: subprocess.Popen[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory, shared_venv: Path) -> Project:
+def trained(trained_project: Any) -> Project:
     """The default render (serving, docker), its pipeline run: models/ is there."""
-    project = Project.create(tmp_path_factory.mktemp("docker") / "project", shared_venv)
-    project.uv_run("dvc", "repro")
-    return project
+    return trained_project("docker")  # type: ignore[no-any-return]
 
 
 @pytest.mark.slow
+@pytest.mark.alone
 def test_image_commands_build_and_serve(trained: Project, tmp_path: Path) -> None:
     port = str(free_port())
     build = Build(
@@ -143,6 +143,7 @@ def test_image_commands_build_and_serve(trained: Project, tmp_path: Path) -> Non
 
 
 @pytest.mark.slow
+@pytest.mark.alone
 def test_batch_image_commands_score_a_file(
     trained: Project, tmp_path: Path, shared_venv: Path
 ) -> None:

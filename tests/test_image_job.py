@@ -37,11 +37,15 @@ pytestmark = pytest.mark.slow
 pytest_plugins = ["tests.image_job"]
 
 COMBINATIONS = [(t, r) for t in ("local", "server") for r in ("none", "s3")]
+# Each combination is a scheduling group (tests/conftest.py) with the other tests
+# of its user project, so that the four run on both workers.
+PARAMS = [
+    pytest.param(t, r, id=f"{t}-{r}", marks=pytest.mark.worker_group(f"{t}-{r}"))
+    for t, r in COMBINATIONS
+]
 
 
-@pytest.mark.parametrize(
-    ("tracking", "remote"), COMBINATIONS, ids=[f"{t}-{r}" for t, r in COMBINATIONS]
-)
+@pytest.mark.parametrize(("tracking", "remote"), PARAMS)
 def test_image_job_gets_the_committed_model_from_a_fresh_clone(
     tmp_path: Path, users: Callable[..., Project], services: Services, tracking: str, remote: str
 ) -> None:
@@ -74,6 +78,7 @@ def test_image_job_gets_the_committed_model_from_a_fresh_clone(
     assert_model_matches(gitlab, user, pulled)
 
 
+@pytest.mark.worker_group("local-s3")
 def test_image_job_without_remote_credentials_fails_naming_the_remote(
     tmp_path: Path, users: Callable[..., Project]
 ) -> None:
@@ -108,6 +113,7 @@ def run_model_step(clone: Project) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.worker_group("local-none")
 def test_image_job_refuses_a_model_other_than_the_committed_one(
     tmp_path: Path, users: Callable[..., Project]
 ) -> None:

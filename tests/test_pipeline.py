@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -26,22 +27,13 @@ SANE = {
 }
 
 
-def pipeline_project(
-    task: str, tmp_path_factory: pytest.TempPathFactory, shared_venv: Path
-) -> Project:
-    """A rendered, installed project of `task` after its first `dvc repro`."""
-    path = tmp_path_factory.mktemp(task) / f"{task}-project"
-    project = Project.create(path, shared_venv, task=task, project_name=f"Demo {task}")
-    result = project.uv_run("dvc", "repro")
-    (path.parent / "repro.log").write_text(result.stdout + result.stderr)
-    return project
-
-
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory, shared_venv: Path) -> Project:
-    # The regression project runs the same checks in test_pipeline_regression.py,
-    # a module of its own so that `--dist loadfile` gives each task a worker.
-    return pipeline_project("classification", tmp_path_factory, shared_venv)
+def project(trained_project: Any) -> Project:
+    """A copy of the default project after its first `dvc repro` (repro.log beside it).
+
+    The regression project runs the same checks in test_pipeline_regression.py.
+    """
+    return trained_project("classification", task="classification")  # type: ignore[no-any-return]
 
 
 def test_pipeline_output_has_no_warnings(project: Project) -> None:
@@ -79,7 +71,9 @@ def test_metrics_are_sane(project: Project) -> None:
 def test_mlflow_run_records_what_dvc_tracks(project: Project) -> None:
     run = project.last_mlflow_run()
     assert run["status"] == "FINISHED"
-    assert run["experiment"] == f"demo-{project.answers['task']}"
+    # The experiment is named after the project (copier.yml's project_slug).
+    slug = re.sub(r"[^a-z0-9]+", "-", project.answers["project_name"].lower()).strip("-")
+    assert run["experiment"] == slug
 
     params = project.read_yaml("params.yaml")
     fitted = {k: v for k, v in run["params"].items() if k.startswith("fitted.")}
@@ -165,7 +159,7 @@ def test_model_card_holds_the_run(project: Project) -> None:
     assert "Model version 1 of " in body and "**promoted**" in body
     assert hashlib.md5((project.path / "data/raw/demo.csv").read_bytes()).hexdigest() in body
     # for decision makers: the project's name, the demo notice, a draft until written
-    assert f"# Model card: Demo {project.answers['task']}\n" in body
+    assert f"# Model card: {project.answers['project_name']}\n" in body
     assert "**Demo data.**" in body and meta["status"] == "draft"
     for heading in ("## Summary", "## Data at a glance", "## What drives the predictions"):
         assert heading in body
@@ -173,6 +167,7 @@ def test_model_card_holds_the_run(project: Project) -> None:
         assert f"](reports/figures/{image.name})" in body
 
 
+@pytest.mark.alone  # the longest test here; it changes nothing: on either worker
 def test_generated_checks_pass(project: Project) -> None:
     project.uv_run("ruff", "check", ".")
     project.uv_run("ruff", "format", "--check", ".")

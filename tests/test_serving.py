@@ -75,10 +75,9 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, shared_venv: Path) -> Iterator[Served]:
-    path = tmp_path_factory.mktemp("serving") / "project"
-    project = Project.create(path, shared_venv)
-    project.repro()
+def server(trained_project: Any) -> Iterator[Served]:
+    project: Project = trained_project("serving")
+    path = project.path
     port = free_port()
     server = Server.start(
         "serve",
