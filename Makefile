@@ -32,7 +32,7 @@ test: $(UV)
 	$(UV) run --frozen pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 test-fast: $(UV)
-	$(UV) run --frozen pytest -m "not slow" $(PYTEST_ARGS)
+	$(UV) run --frozen pytest -n $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
 
 bench: $(UV)
 	$(UV) run --frozen python -m benchmarks.bench

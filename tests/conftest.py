@@ -131,19 +131,21 @@ SLOW_FIRST = (
 )
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        module = item.nodeid.split("::", 1)[0]
-        named = item.get_closest_marker("worker_group")
-        if item.get_closest_marker("alone") is not None:
-            group = item.nodeid
-        elif named is not None:
-            group = f"{module}:{named.args[0]}"
-        else:
-            group = module
-        item.add_marker(pytest.mark.xdist_group(group))
+def pytest_itemcollected(item: pytest.Item) -> None:
+    # Here, not in pytest_collection_modifyitems: xdist's worker reads the
+    # xdist_group marks in its own pytest_collection_modifyitems, which runs first.
+    module = item.nodeid.split("::", 1)[0]
+    named = item.get_closest_marker("worker_group")
+    if item.get_closest_marker("alone") is not None:
+        group = item.nodeid.replace("[", "(").replace("]", ")")  # xdist splits at "]"
+    elif named is not None:
+        group = f"{module}:{named.args[0]}"
+    else:
+        group = module
+    item.add_marker(pytest.mark.xdist_group(group))
 
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
         stem = Path(item.nodeid.split("::", 1)[0]).stem
         return SLOW_FIRST.index(stem) if stem in SLOW_FIRST else len(SLOW_FIRST)

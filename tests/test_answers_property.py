@@ -119,6 +119,7 @@ def test_any_answers_fail_clearly_or_render_valid_files(
     check(answers, plain_template)
 
 
+@pytest.mark.slow  # dozens of renders
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(answers=answer_sets)
 def test_any_answers_smoke(answers: dict[str, Any], plain_template: Path) -> None:
@@ -141,6 +142,7 @@ valid_project_names = st.one_of(
 ).filter(lambda name: len(name) <= 60 and QUESTIONS_JINJA.problem("project_name", name) == "")
 
 
+@pytest.mark.slow  # 500 examples
 @settings(max_examples=_examples(500), deadline=None, suppress_health_check=list(HealthCheck))
 @given(project_name=valid_project_names)
 @example(project_name="Customer Lifetime Value Forecasting Model For Retail Stores")
@@ -172,6 +174,7 @@ def test_every_project_name_suggestion_is_accepted(name: str) -> None:
         assert QUESTIONS_JINJA.problem("project_name", suggestion) == "", (name, suggestion)
 
 
+@pytest.mark.slow  # dozens of renders
 @settings(max_examples=_examples(15), deadline=None, suppress_health_check=list(HealthCheck))
 @given(project_name=valid_project_names)
 def test_defaults_render_for_any_valid_project_name(

@@ -22,7 +22,8 @@ from harness.servers import free_port
 from harness.template import TEMPLATE
 from harness.template_repo import TemplateRepo, conflicted_files, git, update
 
-pytestmark = pytest.mark.usefixtures("isolated_copier")
+# Slow tier: every test renders from a template repository and runs the check.
+pytestmark = [pytest.mark.usefixtures("isolated_copier"), pytest.mark.slow]
 
 POE = ["uvx", "--quiet", "--from", "poethepoet>=0.30", "poe", "--quiet"]
 UP_TO_DATE = "Project is up-to-date!\n"

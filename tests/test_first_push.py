@@ -102,6 +102,7 @@ def gitlab_push_pipeline_runs(project: Path, branch: str) -> bool:
     return False
 
 
+@pytest.mark.slow  # renders, commits and runs the CI rules
 @pytest.mark.parametrize("ci_provider", ["github", "gitlab"])
 def test_the_first_push_runs_ci(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], ci_provider: str

@@ -1,4 +1,5 @@
-"""Fast tier: every rendered variant passes ruff (check, format) and strict mypy.
+"""Every rendered variant passes ruff (check, format) and strict mypy (slow tier:
+the tools need a synced project; the checks of the plain sources are fast).
 
 The tools and the type stubs come from one environment of a rendered project,
 synced once per session (the slow tier installs each project it runs). Renders
@@ -79,6 +80,7 @@ def run(venv: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("answers", ALL_VARIANTS, ids=[variant_id(v) for v in ALL_VARIANTS])
 def test_render_passes_ruff_and_strict_mypy(
     tmp_path: Path, lint_env: Path, checked: dict[str, str], answers: dict[str, Any]
@@ -123,6 +125,7 @@ def test_plain_sources_are_what_the_render_writes(tmp_path: Path, task: str) -> 
     assert jinja == ["__init__.py.jinja", "cli.py.jinja", "tracking.py.jinja"]
 
 
+@pytest.mark.slow
 def test_plain_sources_pass_ruff_in_place(tmp_path: Path, lint_env: Path) -> None:
     """ruff reads the template's sources where they are, with the project's settings."""
     root = render(tmp_path / "p")

@@ -1,7 +1,7 @@
 """Slow tier: render a project, install it, run its pipeline, read what it made.
 
 One classification project, shared by the tests of this module in file order (run
-with `--dist loadfile`): the later tests change params.yaml and the data.
+in one scheduling group): the later tests change params.yaml and the data.
 test_pipeline_regression.py runs the same tests on a regression project.
 """
 

@@ -112,6 +112,7 @@ def answer_defaults_until(term: Terminal, question: str, after: str | None = Non
     raise AssertionError(f"{question} is never asked")
 
 
+@pytest.mark.slow  # drives copier's prompt in tmux
 def test_dependabot_is_greyed_out_on_gitlab_and_cannot_be_picked(
     terminal: object, tmp_path: Path
 ) -> None:
@@ -140,6 +141,7 @@ def test_dependabot_is_greyed_out_on_gitlab_and_cannot_be_picked(
     assert not (tmp_path / "p/.github").exists()
 
 
+@pytest.mark.slow  # drives copier's prompt in tmux
 def test_refused_package_name_stays_on_the_question_until_fixed(
     terminal: object, tmp_path: Path
 ) -> None:

@@ -252,6 +252,7 @@ URL_TEXT = st.one_of(
 )
 
 
+@pytest.mark.slow  # dozens of renders
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     remote=st.sampled_from(sorted(set(DVC_EXTRAS) - {"none"})),

@@ -4,7 +4,7 @@ PostgreSQL (MLflow's backend store), moto's S3 server (MLflow's artifact store a
 the DVC remote) and `mlflow server` run for this module only. A project rendered
 with mlflow_tracking=server and dvc_remote=s3 runs its pipeline against them; the
 tests read the results back through MLflow's REST API, the database and the
-bucket. The tests share the project and run in file order (`--dist loadfile`).
+bucket. The tests share the project and run in file order (one scheduling group).
 """
 
 from __future__ import annotations

@@ -37,7 +37,8 @@ TASK_SOURCE = "template/src/{{package_name}}/tasks/{% if task == 'classification
 
 # No user-level Copier settings leak in; `repo` (tests/conftest.py) is this
 # template released as 1.0.0 in a throwaway repository.
-pytestmark = pytest.mark.usefixtures("isolated_copier")
+# Slow tier: every test makes template repositories and runs copier update.
+pytestmark = [pytest.mark.usefixtures("isolated_copier"), pytest.mark.slow]
 
 
 def fresh(repo: TemplateRepo, dst: Path, vcs_ref: str, project: Path) -> Path:
