@@ -72,6 +72,7 @@ SERVING_MODULES = (
 PROJECT_TESTS = (
     "conftest.py",
     "test_boosting.py",
+    "test_configured_data.py",
     "test_data.py",
     "test_explain.py",
     "test_families.py",
