@@ -154,6 +154,7 @@ def test_derived_package_name_passes_its_validator(project_name: str) -> None:
     assert len(package) <= 40
 
 
+@pytest.mark.slow  # hundreds of examples
 @settings(max_examples=_examples(500), deadline=None, suppress_health_check=list(HealthCheck))
 @given(name=st.one_of(text, st.from_regex(r"[a-z][a-z0-9_]{0,45}", fullmatch=True)))
 @example(name="2fast")
@@ -166,6 +167,7 @@ def test_every_package_name_suggestion_is_accepted(name: str) -> None:
         assert QUESTIONS_JINJA.problem("package_name", suggestion) == "", (name, suggestion)
 
 
+@pytest.mark.slow  # hundreds of examples
 @settings(max_examples=_examples(300), deadline=None, suppress_health_check=list(HealthCheck))
 @given(name=text)
 def test_every_project_name_suggestion_is_accepted(name: str) -> None:
