@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from harness.env import commit_all
-from harness.project import Project
+from harness.project import Project, private_site_cache_dir
 from harness.template import TEMPLATE, render
 
 
@@ -35,9 +35,7 @@ def old_project(path: Path, venv: Path, ref: str) -> Project:
     answers = yaml.safe_load((path / ".copier-answers.yml").read_text(encoding="utf-8"))
     project = Project(path=path, venv=venv, answers=answers)
     commit_all(path, "Render from copier-mlops", env=project.env)
-    (path / ".dvc" / "config.local").write_text(
-        f"[core]\n    site_cache_dir = {path.parent / (path.name + '-dvc-site')}\n"
-    )
+    private_site_cache_dir(path)
     project.uv("sync", "--quiet")
     return project
 

@@ -21,7 +21,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from harness.project import Project
+from harness.project import Project, private_site_cache_dir
 from harness.template import QUESTIONS
 
 READY = "golden-ready.json"
@@ -78,11 +78,7 @@ def copy(source: Project, path: Path, venv: Path, *, install: bool = True) -> Pr
     log = source.path.parent / REPRO_LOG
     if log.is_file():
         shutil.copyfile(log, path.parent / REPRO_LOG)
-    config = path / ".dvc" / "config.local"
-    if config.is_file():
-        config.write_text(
-            f"[core]\n    site_cache_dir = {path.parent / (path.name + '-dvc-site')}\n"
-        )
+    private_site_cache_dir(path)
     shutil.rmtree(path / ".dvc" / "tmp", ignore_errors=True)
     if (path / "mlflow.db").is_file():
         relocate(path / "mlflow.db", str(source.path), str(path))

@@ -74,6 +74,14 @@ def flat_params(params: dict[str, Any], prefix: str = "") -> dict[str, str]:
     return flat
 
 
+def private_site_cache_dir(path: Path) -> None:
+    """Keep DVC's site cache of the project at `path` beside it (`<name>-dvc-site`),
+    not under /var/tmp where every run would share it (.dvc/config.local)."""
+    (path / ".dvc" / "config.local").write_text(
+        f"[core]\n    site_cache_dir = {path.parent / (path.name + '-dvc-site')}\n"
+    )
+
+
 @dataclass
 class Project:
     """A rendered project folder and the environment it runs in.
@@ -112,9 +120,7 @@ class Project:
             print("==> git init, add, commit", flush=True)
         commit_all(path, "Render from copier-mlops", env=project.env)
         if private_site_cache:
-            (path / ".dvc" / "config.local").write_text(
-                f"[core]\n    site_cache_dir = {path.parent / (path.name + '-dvc-site')}\n"
-            )
+            private_site_cache_dir(path)
         if install:
             project.uv("sync", *(() if echo else ("--quiet",)))
         return project

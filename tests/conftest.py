@@ -132,8 +132,8 @@ SLOW_FIRST = (
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
-    # Here, not in pytest_collection_modifyitems: xdist's worker reads the
-    # xdist_group marks in its own pytest_collection_modifyitems, which runs first.
+    # Marks added here, as each item is collected, are in place before any
+    # pytest_collection_modifyitems, where xdist's worker reads xdist_group.
     module = item.nodeid.split("::", 1)[0]
     named = item.get_closest_marker("worker_group")
     if item.get_closest_marker("alone") is not None:

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from harness import servers
-from harness.project import Project
+from harness.project import Project, private_site_cache_dir
 from harness.servers import Server
 from harness.template import render
 from tests.tools.ci_steps import github_steps, gitlab_jobs, run_bash
@@ -226,9 +226,7 @@ def fresh_clone(project: Project, branch: str, path: Path) -> Project:
         capture_output=True,
     )
     assert not (path / "models").exists() and not (path / ".dvc" / "cache").exists()
-    (path / ".dvc" / "config.local").write_text(
-        f"[core]\n    site_cache_dir = {path.parent / (path.name + '-dvc-site')}\n"
-    )
+    private_site_cache_dir(path)
     return Project(path=path, venv=project.venv, answers=project.answers)
 
 
