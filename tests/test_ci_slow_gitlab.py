@@ -119,3 +119,22 @@ def test_pre_commit_passes_on_a_fresh_render_and_changes_nothing(
     assert "mypy (strict, whole project)" in dict(hooks)
     assert dict(hooks)["mypy (strict, whole project)"] == "Passed"
     assert no_ci.git("status", "--porcelain") == ""
+
+    # A commit that adds the lock (a user's first commit, about 1.4 MB): the size
+    # hook, which checks only added files, must let it in.
+    no_ci.git("rm", "-q", "--cached", "uv.lock")
+    no_ci.git("commit", "-qm", "Without the lock")
+    no_ci.git("add", "uv.lock")
+    assert (no_ci.path / "uv.lock").stat().st_size > 1_000_000
+    added = no_ci.run(
+        "env",
+        f"PRE_COMMIT_HOME={tmp_path / 'pre-commit'}",
+        "uv",
+        "run",
+        "--frozen",
+        "--no-sync",
+        "pre-commit",
+        "run",
+        "check-added-large-files",
+    )
+    assert "no large files" in added.stdout and "Failed" not in added.stdout, added.stdout
