@@ -47,6 +47,7 @@ PACKAGE_MODULES = (
     "plots.py",
     "predict.py",
     "profile.py",
+    "progress.py",
     "provenance.py",
     "py.typed",
     "reference.py",

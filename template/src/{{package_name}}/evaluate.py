@@ -27,6 +27,7 @@ from . import (
     lineage,
     model_card,
     paths,
+    progress,
     provenance,
     registry,
     tracking,
@@ -60,7 +61,12 @@ def certainty(
     values = hyperparameters(cfg, root)
     cv: list[float] = []
     if cfg.evaluate.cv_folds > 1:
+        progress.step(
+            f"cross-validation on the training rows ({cfg.evaluate.cv_folds} folds)"
+        )
         cv = validation.cross_validate(train, cfg, values)
+    if cfg.evaluate.bootstrap:
+        progress.step(f"bootstrap intervals ({cfg.evaluate.bootstrap} resamples)")
     estimator = model.named_steps["model"]
     return {
         "baseline": validation.baseline(train, test, target),
@@ -142,8 +148,10 @@ def measure(cfg: Config, root: Path) -> Measured:
     features = test.drop(columns=cfg.data.target)
     target = test[cfg.data.target]
     task = current()
+    progress.step(f"scoring the model on {len(test)} test rows")
     scores = task.compute_metrics(model, features, target)
     facts = certainty(cfg, root, model, test)
+    progress.step("explanations: importance, SHAP, partial dependence, segments")
     found = insight.gather(cfg, root, model, features, target)
     sure = report(scores, facts)
     results = {**sure, **found.report}
@@ -204,6 +212,7 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
         "train.engine": engine,
         **rows.lineage.tags(),
     }
+    progress.step("logging the run and the model to MLflow")
     with tracking.start_run(root, tags) as run_id, tempfile.TemporaryDirectory() as tmp:
         model_uri = tracking.log_results(
             params={**cfg.raw, "fitted": m.facts["hyperparameters"]},
@@ -218,6 +227,7 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
                 "split": [lineage.write_rows(train, Path(tmp) / "train_rows.npy")],
             },
         )
+        progress.step("the model registry: the champion gate")
         if experiment:
             promotion = registry.not_registered(experiment, run_id)
         else:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from sklearn.pipeline import Pipeline
 
-from . import stores
+from . import progress, stores
 from .cluster import origin, scheduler_address
 from .config import MonitorConfig
 from .contract import Tally, enforce, judge, tally
@@ -99,6 +99,7 @@ def score_part(
             if batch.empty:  # a header without rows
                 continue
             writer.write(predict_frame(job.model, batch, where, job.explain))
+            progress.step(f"scored {writer.rows} rows of {where}")
             if job.reference is None:
                 counts.rows += len(batch)
             else:
