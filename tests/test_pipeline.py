@@ -180,6 +180,9 @@ def test_generated_checks_pass(project: Project) -> None:
 def test_dvc_plots_render(project: Project) -> None:
     project.uv_run("dvc", "plots", "show", "-o", "plots-html")
     html = (project.path / "plots-html" / "index.html").read_text()
+    # offline: Vega inlined from .dvc/plots/offline.html, no script from a CDN
+    assert re.findall(r"<script[^>]*\bsrc=", html) == []
+    assert "vegaEmbed" in html and "cdn.jsdelivr" not in html
     data_plots = {
         "classification": {
             "confusion_matrix": "Confusion matrix",
