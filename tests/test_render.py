@@ -20,6 +20,7 @@ PACKAGE_MODULES = (
     "artifacts.py",
     "boosting.py",
     "card_text.py",
+    "ci.py",
     "cli.py",
     "cluster.py",
     "config.py",
