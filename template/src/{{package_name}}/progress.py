@@ -30,6 +30,22 @@ def step(what: str) -> None:
     print(f"  {what} ({elapsed():.1f} s)", file=sys.stderr, flush=True)
 
 
+class Throttled:
+    """Step lines at most every `seconds`: work that finishes sooner says nothing
+    (a small `predict` prints its result, or its one-line error, alone)."""
+
+    def __init__(self, seconds: float = 5.0) -> None:
+        self.seconds = seconds
+        self.last = time.monotonic()
+
+    def step(self, what: str) -> None:
+        """Say `what` if `seconds` have passed since the last line (or the start)."""
+        now = time.monotonic()
+        if now - self.last >= self.seconds:
+            self.last = now
+            step(what)
+
+
 def done() -> None:
     """The last line of every command: how long it took."""
     print(f"done in {elapsed():.1f} s", file=sys.stderr, flush=True)

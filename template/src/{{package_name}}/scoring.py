@@ -94,12 +94,13 @@ def score_part(
     kinds = model_kinds(job.model)
     counts = Tally()
     writer = Writer(target, where, csv=suffix.lower() == ".csv")
+    report = progress.Throttled()
     try:
         for batch in batches(source, job.rows):
             if batch.empty:  # a header without rows
                 continue
             writer.write(predict_frame(job.model, batch, where, job.explain))
-            progress.step(f"scored {writer.rows} rows of {where}")
+            report.step(f"scored {writer.rows} rows of {where}")
             if job.reference is None:
                 counts.rows += len(batch)
             else:
