@@ -66,6 +66,7 @@ def clone(project: Project, path: Path) -> Project:
 
 def pipeline_job(project: Project, tmp_path: Path) -> str:
     """GitHub's pipeline job, then GitLab's pipeline commands; their output."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     summary = tmp_path / "summary.md"
     host = {"CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
     output = []
