@@ -108,7 +108,7 @@ def test_ci_run_steps_pass_and_summarise_the_metrics(pull_request: Project, tmp_
             assert re.search(r"\d+ passed", result.stdout)
     assert [job for job, _ in ran] == ["lint"] * 3 + ["types"] * 2 + ["tests"] * 2 + [
         "pipeline"
-    ] * 3
+    ] * 4
 
     # The pipeline re-ran with the new params: the summary compares with main.
     old = json.loads(project.git("show", "origin/main:reports/metrics.json"))

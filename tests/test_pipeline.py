@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from harness.env import commit_all
 from harness.project import Project, flat_metrics, flat_params
 
 pytestmark = pytest.mark.slow
@@ -179,6 +180,9 @@ def test_generated_checks_pass(project: Project) -> None:
 def test_dvc_plots_render(project: Project) -> None:
     project.uv_run("dvc", "plots", "show", "-o", "plots-html")
     html = (project.path / "plots-html" / "index.html").read_text()
+    # offline: Vega inlined from .dvc/plots/offline.html, no script from a CDN
+    assert re.findall(r"<script[^>]*\bsrc=", html) == []
+    assert "vegaEmbed" in html and "cdn.jsdelivr" not in html
     data_plots = {
         "classification": {
             "confusion_matrix": "Confusion matrix",
@@ -201,6 +205,26 @@ def test_second_repro_does_nothing(project: Project) -> None:
     assert "up to date" in status
 
 
+def test_the_readmes_commands_leave_a_clean_tree(project: Project) -> None:
+    log = (project.path.parent / "repro.log").read_text()
+    assert "promoted: version 1 is the champion (first model on this data (no champion yet))" in log
+    commit_all(project.path, "First pipeline run", env=project.env)
+    package = project.package
+    project.uv_run(
+        package, "predict", "--input", "data/raw/demo.csv", "--output", "predictions/scored.csv"
+    )
+    project.uv_run(package, "monitor", "--input", "data/raw/demo.csv", "--no-mlflow")
+    project.uv_run("dvc", "plots", "show")
+    assert (project.path / "predictions/scored.csv").is_file()
+    out = project.uv_run(package, "promote", "--version", "1", check=False)
+    assert (out.returncode, out.stdout) == (
+        1,
+        "not promoted: version 1 is the champion already (registered as version 1)\n",
+    )
+    # `copier update` needs a clean tree: every default output is ignored.
+    assert project.git("status", "--porcelain") == ""
+
+
 def test_hyperparameter_change_reruns_only_dependent_stages(project: Project) -> None:
     params = project.read_yaml("params.yaml")
     params["model"]["random_forest"]["n_estimators"] = 50
@@ -208,6 +232,8 @@ def test_hyperparameter_change_reruns_only_dependent_stages(project: Project) ->
     out = project.uv_run("dvc", "repro").stdout
     ran = re.findall(r"Running stage '(\w+)'", out)
     assert ran == ["train", "evaluate"]
+    # an uncommitted change is an experiment: logged, not registered
+    assert "not promoted: a run from uncommitted changes (params.yaml); commit them" in out
     assert project.last_mlflow_run()["params"]["model.random_forest.n_estimators"] == "50"
 
 
@@ -233,6 +259,7 @@ def test_tuning_runs_once_then_continues_the_study_for_a_larger_budget(
 
     out = project.uv_run("dvc", "exp", "run", "-S", "tune.n_trials=3").stdout
     assert "Running stage 'tune'" in out
+    assert "not promoted: a DVC experiment (" in out
     more = project.read_json("models/best_params.json")
     assert (more["study"], more["trials"]) == (best["study"], 3)
 

@@ -20,6 +20,7 @@ PACKAGE_MODULES = (
     "artifacts.py",
     "boosting.py",
     "card_text.py",
+    "ci.py",
     "cli.py",
     "cluster.py",
     "config.py",
@@ -33,8 +34,11 @@ PACKAGE_MODULES = (
     "families.py",
     "features.py",
     "files.py",
+    "gate.py",
     "importance.py",
     "insight.py",
+    "judging.py",
+    "lineage.py",
     "loading.py",
     "model_card.py",
     "monitor.py",
@@ -44,6 +48,8 @@ PACKAGE_MODULES = (
     "plots.py",
     "predict.py",
     "profile.py",
+    "progress.py",
+    "provenance.py",
     "py.typed",
     "reference.py",
     "registry.py",
@@ -85,7 +91,9 @@ PROJECT_TESTS = (
     "test_tune.py",
 )
 # Files that hold Jinja on purpose: rendered at run time, not by Copier.
-RUNTIME_TEMPLATES = {"cards/model_card.md.j2"}
+# Templates the project itself fills, and the vendored Vega builds (minified JS is
+# full of `}}`) that DVC's plots page template inlines.
+RUNTIME_TEMPLATES = {"cards/model_card.md.j2", ".dvc/plots/offline.html"}
 
 
 def expected_files(answers: dict[str, Any]) -> set[str]:
@@ -95,6 +103,10 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         ".copier-answers.yml",
         ".dvc/.gitignore",
         ".dvc/config",
+        ".dvc/plots/LICENSE-vega",
+        ".dvc/plots/LICENSE-vega-embed",
+        ".dvc/plots/LICENSE-vega-lite",
+        ".dvc/plots/offline.html",
         ".dvcignore",
         ".gitignore",
         "README.md",
@@ -284,3 +296,17 @@ def test_delivery_combinations(tmp_path: Path, answers: dict[str, Any]) -> None:
         if re.search(r"{{|}}|{%|%}", without_github_expressions(root, name))
     ]
     assert leftovers == []
+
+
+def test_dvc_plots_page_template_works_offline(tmp_path: Path) -> None:
+    """`dvc plots show` uses the vendored page: Vega inlined, no script from the web."""
+    root = render(tmp_path / "p")
+    config = (root / ".dvc/config").read_text()
+    assert "[plots]\n    html_template = plots/offline.html\n" in config
+    page = (root / ".dvc/plots/offline.html").read_text()
+    assert "{plot_divs}" in page and "{scripts}" not in page  # no CDN tags added
+    assert re.findall(r"<script[^>]*\bsrc=", page) == []
+    assert page.count('<script type="text/javascript">') == 3
+    for name in ("vega", "vega-lite", "vega-embed"):
+        licence = (root / f".dvc/plots/LICENSE-{name}").read_text()
+        assert "Redistribution and use in source and binary forms" in licence

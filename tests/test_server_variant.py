@@ -12,8 +12,6 @@ One run of the generated project's own suite checks two things a user meets:
 
 from __future__ import annotations
 
-import csv
-import random
 import re
 from pathlib import Path
 
@@ -22,22 +20,9 @@ import yaml
 
 from harness.project import Project
 from harness.servers import free_port
+from tests.tools.own_data import own_data
 
 pytestmark = pytest.mark.slow
-
-
-def own_data(path: Path, rows: int = 300) -> None:
-    """A user's table: an id column, numbers, a string column, a string target."""
-    rng = random.Random(0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["customer_id", "tenure", "spend", "plan", "churned"])
-        for i in range(rows):
-            tenure, spend = rng.randint(1, 72), round(rng.uniform(10, 120), 2)
-            plan = rng.choice(["basic", "plus", "pro"])
-            churned = "yes" if tenure < 12 and spend > 60 else "no"
-            writer.writerow([10_000 + i, tenure, spend, plan, churned])
 
 
 def test_generated_tests_pass_without_the_team_server_on_the_users_data(

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from harness import servers
+from harness.env import commit_all
 from harness.project import Project, flat_metrics, flat_params
 
 pytestmark = pytest.mark.slow
@@ -192,7 +193,7 @@ def test_run_params_metrics_and_champion_on_the_server(project: Project, stack: 
     assert metrics == flat_metrics(project.read_json("reports/metrics.json"))
     assert tags["git_commit"] == project.git("rev-parse", "HEAD").strip()
     assert tags["champion.decision"] == "promoted"
-    assert tags["champion.reason"] == "no champion yet"
+    assert tags["champion.reason"] == "first model on this data (no champion yet)"
     assert (tags["registry.model"], tags["registry.version"]) == (MODEL, "1")
 
     champion = stack.champion()
@@ -248,8 +249,9 @@ def test_worse_model_is_registered_but_the_champion_stays(project: Project, stac
     params["model"]["type"] = "linear"
     params["model"]["linear"]["C"] = 1e-6
     project.write_yaml("params.yaml", params)
+    commit_all(project.path, "a weaker model", env=project.env)  # else not registered
     out = project.uv_run("dvc", "repro").stdout
-    assert "champion unchanged" in out
+    assert "not promoted: f1_macro " in out
 
     worse = project.read_json("reports/metrics.json")["f1_macro"]
     assert worse < best
@@ -260,8 +262,10 @@ def test_worse_model_is_registered_but_the_champion_stays(project: Project, stac
     assert metrics["f1_macro"] == worse
     assert tags["registry.version"] == "2"
     assert tags["champion.decision"] == "kept"
+    rows = project.read_json("data/prepared/summary.json")["test_rows"]
     assert tags["champion.reason"] == (
-        f"f1_macro {worse:.6g} does not beat champion version 1's {best:.6g} (higher is better)"
+        f"f1_macro {worse:.6g} does not beat champion version 1's {best:.6g} on the {rows} "
+        "test rows neither was trained on (higher is better)"
     )
     versions = stack.get("model-versions/search", filter=f"name='{MODEL}'")["model_versions"]
     assert sorted(v["version"] for v in versions) == ["1", "2"]

@@ -61,8 +61,8 @@ def change_template_everywhere(repo: TemplateRepo) -> None:
     )
     repo.replace(
         "template/params.yaml.jinja",
-        "    min_samples_leaf: 2 # smallest leaf\n",
-        "    min_samples_leaf: 1 # smallest leaf\n",
+        "    min_samples_leaf: 2\n",
+        "    min_samples_leaf: 1\n",
     )
     repo.replace("template/pyproject.toml.jinja", '  "mlflow>=3.4,<4",\n', '  "mlflow>=3.5,<4",\n')
     repo.replace(
@@ -118,8 +118,8 @@ CARD_PROMPT = "- Primary use: what decision do the predictions support, and who 
 def user_edits(project: Path) -> None:
     """What a user does in the first weeks, committed."""
     # params.yaml: two values
-    edit(project / "params.yaml", "  n_estimators: 100 ", "  n_estimators: 500 ")
-    edit(project / "params.yaml", "  max_categories: 20 ", "  max_categories: 50 ")
+    edit(project / "params.yaml", "  n_estimators: 100\n", "  n_estimators: 500\n")
+    edit(project / "params.yaml", "  max_categories: 20\n", "  max_categories: 50\n")
     # pyproject.toml: a dependency added the usual way (edits the file, no network)
     subprocess.run(
         ["uv", "add", "--frozen", "httpx"],
@@ -148,14 +148,14 @@ def template_changes_nearby(repo: TemplateRepo) -> None:
     # one unchanged line (max_depth) between this and the user's n_estimators
     repo.replace(
         params,
-        "    min_samples_leaf: 2 # smallest leaf\n",
-        "    min_samples_leaf: 1 # smallest leaf\n",
+        "    min_samples_leaf: 2\n",
+        "    min_samples_leaf: 1\n",
     )
     # the very line the user changed: a genuine conflict
     repo.replace(
         params,
-        "  max_categories: 20 # one-hot columns per string column; rarer values are pooled\n",
-        "  max_categories: 30 # one-hot columns per string column; rarer ones are pooled\n",
+        "  max_categories: 20\n",
+        "  max_categories: 30\n",
     )
     pyproject = "template/pyproject.toml.jinja"
     repo.replace(pyproject, '  "mlflow>=3.4,<4",\n', '  "mlflow>=3.5,<4",\n')
@@ -196,13 +196,13 @@ def test_user_edits_survive_and_conflict_only_where_both_changed_a_line(
     params = (project / "params.yaml").read_text()
     assert conflict_blocks(params) == [
         (
-            "  max_categories: 50 # one-hot columns per string column; rarer values are pooled",
-            "  max_categories: 30 # one-hot columns per string column; rarer ones are pooled",
+            "  max_categories: 50",
+            "  max_categories: 30",
         )
     ]
     # Around it, both sides' other changes merged without markers.
-    assert "    n_estimators: 500 # number of trees\n" in params
-    assert "    min_samples_leaf: 1 # smallest leaf\n" in params
+    assert "    n_estimators: 500\n" in params
+    assert "    min_samples_leaf: 1\n" in params
     taken = re.sub(r"<<<<<<< .*?\n=======\n(.*?)>>>>>>> [^\n]*\n", r"\1", params, flags=re.S)
     assert yaml.safe_load(taken)["features"]["max_categories"] == 30
 
@@ -228,6 +228,83 @@ def test_user_edits_survive_and_conflict_only_where_both_changed_a_line(
     assert (project / "cards/model_card.md.j2").read_text() == card_before
     assert USER_CARD in card_before
     assert list(project.rglob("*.rej")) == []
+
+
+# params.yaml: a release never fights the user's data settings ---------------------
+
+# What `dvc exp run -S` runs to write params.yaml (dvc.utils.hydra.apply_overrides),
+# with the DVC the generated project pins.
+DVC_SET = (
+    "uv",
+    "run",
+    "--no-project",
+    "--quiet",
+    "--with",
+    "dvc>=3.60,<4",
+    "python",
+    "-c",
+    "import sys; from dvc.utils.hydra import apply_overrides; "
+    "apply_overrides('params.yaml', sys.argv[1:])",
+)
+OWN_DATA = {"path": "data/raw/wine.csv", "target": "quality", "drop": ["id"]}
+
+
+def reword_every_comment(text: str) -> str:
+    """A release that rewords each comment line of params.yaml."""
+    return "".join(
+        f"{line.rstrip()} (reworded)\n" if line.lstrip().startswith("#") else line
+        for line in text.splitlines(keepends=True)
+    )
+
+
+def test_a_release_rewording_params_merges_with_own_data_after_dvc_exp_run(
+    repo: TemplateRepo, tmp_path: Path
+) -> None:
+    project = repo.render(tmp_path / "project", "1.0.0")
+    params = project / "params.yaml"
+    # The user's data, by hand as the README says (a list one `- item` line each).
+    edit(params, "  path: data/raw/demo.csv\n", f"  path: {OWN_DATA['path']}\n")
+    edit(params, "  target: diagnosis\n", f"  target: {OWN_DATA['target']}\n")
+    edit(params, "  drop: []\n", "  drop:\n  - id\n")
+    git(project, "commit", "-qam", "Our data")
+    before = params.read_text()
+    # An experiment, kept: DVC writes params.yaml and changes only that value.
+    subprocess.run([*DVC_SET, "model.random_forest.n_estimators=300"], cwd=project, check=True)
+    changed = [
+        (old, new)
+        for old, new in zip(before.splitlines(), params.read_text().splitlines(), strict=True)
+        if old != new
+    ]
+    assert changed == [("    n_estimators: 100", "    n_estimators: 300")]
+    git(project, "commit", "-qam", "Keep the experiment")
+
+    # The release: every comment reworded, a default changed, a key added.
+    source = "template/params.yaml.jinja"
+    repo.write(source, reword_every_comment(repo.read(source)))
+    repo.replace(source, "    min_samples_leaf: 2\n", "    min_samples_leaf: 1\n")
+    repo.replace(source, "  max_categories: 20\n", "  max_categories: 20\n  min_frequency: 5\n")
+    repo.release("1.1.0")
+
+    update(project, "1.1.0")
+
+    assert conflicted_files(project) == []
+    merged = yaml.safe_load(params.read_text())
+    assert {key: merged["data"][key] for key in OWN_DATA} == OWN_DATA
+    assert merged["model"]["random_forest"]["n_estimators"] == 300
+    assert merged["model"]["random_forest"]["min_samples_leaf"] == 1
+    assert merged["features"]["min_frequency"] == 5
+    text = params.read_text()
+    assert text.count("(reworded)") == repo.read(source).count("(reworded)")
+    # Exactly the user's lines differ from a fresh render of the release.
+    fresh_text = (fresh(repo, tmp_path / "fresh", "1.1.0", project) / "params.yaml").read_text()
+    differ = [line for line in text.splitlines() if line not in fresh_text.splitlines()]
+    assert differ == [
+        f"  path: {OWN_DATA['path']}",
+        f"  target: {OWN_DATA['target']}",
+        "  drop:",
+        "  - id",
+        "    n_estimators: 300",
+    ]
 
 
 def test_deleted_user_owned_file_comes_back_at_the_new_version(
@@ -263,7 +340,7 @@ def test_changed_answer_swaps_the_files_of_that_choice(
 ) -> None:
     project = repo.render(tmp_path / "project", "1.0.0")
     (project / MODULE / "segments.py").write_text(USER_MODULE)
-    edit(project / "params.yaml", "  n_estimators: 100 ", "  n_estimators: 500 ")
+    edit(project / "params.yaml", "  n_estimators: 100\n", "  n_estimators: 500\n")
     git(project, "add", "-A")
     git(project, "commit", "-qm", "Our changes")
     change_template_everywhere(repo)
@@ -286,8 +363,8 @@ def test_changed_answer_swaps_the_files_of_that_choice(
     }
     # ... and the user's work is still there, next to the template's change.
     assert result[f"{MODULE}/segments.py"] == USER_MODULE
-    assert "  n_estimators: 500 " in result["params.yaml"]
-    assert "    min_samples_leaf: 1 # smallest leaf" in result["params.yaml"]
+    assert "  n_estimators: 500\n" in result["params.yaml"]
+    assert "    min_samples_leaf: 1\n" in result["params.yaml"]
 
 
 def test_dependency_bot_switch_replaces_renovate_with_dependabot(
@@ -580,7 +657,7 @@ def test_migration_carries_flat_model_values_into_the_family_sections(
         "n_jobs": -1,
     }
     assert model["linear"] == {"C": 0.25}
-    assert "    n_estimators: 500 # number of trees\n" in params
+    assert "    n_estimators: 500\n" in params
     # everything else is the new release's file
     fresh_params = (fresh(repo, tmp_path / "fresh", "0.3.0", project) / "params.yaml").read_text()
     changed = [

@@ -32,3 +32,15 @@ def port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"expected a port 0-65535, got {text!r}")
     return value
+
+
+def promotion() -> argparse.ArgumentParser:
+    """The options of `promote`: --version N and --force."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--version", required=True, type=count, metavar="N", help="registered version"
+    )
+    options.add_argument(
+        "--force", action="store_true", help="move the alias whatever the gate says"
+    )
+    return options

@@ -6,11 +6,12 @@ Next to the model's own test metrics it records how sure they are (validation.py
 a trivial baseline on the same rows, cross-validation on the training rows and
 bootstrap intervals. Global explanations, a classifier's calibration and the
 metrics per segment come from insight.py. The model is registered, and becomes
-the `champion` only if it beats the current one on `evaluate.primary_metric` on
-the same test rows (see registry.promote). The metrics and plots are the task's
-(tasks/).
+the `champion` as registry.py's policy says (experiments are not registered;
+the first model on new data is promoted; on the same data only a better one).
+The metrics and plots are the task's (tasks/).
 """
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,11 @@ from . import (
     boosting,
     card_text,
     insight,
+    lineage,
     model_card,
     paths,
+    progress,
+    provenance,
     registry,
     tracking,
     validation,
@@ -32,6 +36,8 @@ from . import (
 from .artifacts import DataSummary
 from .config import Config
 from .files import write_json
+from .gate import Settings
+from .judging import TestRows
 from .sections import flatten
 from .tasks import current
 from .train import hyperparameters
@@ -55,7 +61,12 @@ def certainty(
     values = hyperparameters(cfg, root)
     cv: list[float] = []
     if cfg.evaluate.cv_folds > 1:
+        progress.step(
+            f"cross-validation on the training rows ({cfg.evaluate.cv_folds} folds)"
+        )
         cv = validation.cross_validate(train, cfg, values)
+    if cfg.evaluate.bootstrap:
+        progress.step(f"bootstrap intervals ({cfg.evaluate.bootstrap} resamples)")
     estimator = model.named_steps["model"]
     return {
         "baseline": validation.baseline(train, test, target),
@@ -137,8 +148,10 @@ def measure(cfg: Config, root: Path) -> Measured:
     features = test.drop(columns=cfg.data.target)
     target = test[cfg.data.target]
     task = current()
+    progress.step(f"scoring the model on {len(test)} test rows")
     scores = task.compute_metrics(model, features, target)
     facts = certainty(cfg, root, model, test)
+    progress.step("explanations: importance, SHAP, partial dependence, segments")
     found = insight.gather(cfg, root, model, features, target)
     sure = report(scores, facts)
     results = {**sure, **found.report}
@@ -187,40 +200,41 @@ def write_card(
 
 def evaluate(cfg: Config, root: Path) -> Evaluation:
     """Run the evaluate stage under `root`: measure(), then log the run, the model
-    and the card to MLflow and register the model (champion if it wins)."""
+    and the card to MLflow and register the model (registry.py's policy)."""
     m = measure(cfg, root)
-    features, target = m.features, m.labels
-    task = current()
-    metric = cfg.evaluate.primary_metric
-
-    def rescore(model_uri: str) -> float:
-        champion = tracking.load_logged_model(model_uri, root)
-        return task.compute_metrics(champion, features, target)[metric]
-
+    train = pd.read_parquet(root / paths.TRAIN)
+    rows = TestRows.load(cfg, root)
+    experiment = provenance.experiment(root)
     engine = getattr(m.model.named_steps["model"], "engine_", "local")  # train_cluster
-    tags = {"data_md5": m.data.md5, "data_path": m.data.path, "train.engine": engine}
-    with tracking.start_run(root, tags) as run_id:
+    tags = {
+        "data_md5": m.data.md5,
+        "data_path": m.data.path,
+        "train.engine": engine,
+        **rows.lineage.tags(),
+    }
+    progress.step("logging the run and the model to MLflow")
+    with tracking.start_run(root, tags) as run_id, tempfile.TemporaryDirectory() as tmp:
         model_uri = tracking.log_results(
             params={**cfg.raw, "fitted": m.facts["hyperparameters"]},
             metrics={**flat_metrics(m.sure), **m.found.metrics},
             model=m.model,
-            example=features.head(5),
+            example=m.features.head(5),
             artifacts={
                 "plots": [root / image for image in m.images],
                 "reports": [root / paths.METRICS],
                 "reference": [root / paths.REFERENCE],
                 "profile": m.found.artifacts,
+                "split": [lineage.write_rows(train, Path(tmp) / "train_rows.npy")],
             },
         )
-        promotion = registry.promote(
-            model_uri,
-            metric=metric,
-            score=m.scores[metric],
-            greater_is_better=cfg.evaluate.greater_is_better,
-            rescore=rescore,
-            test_rows=len(m.test),
-            min_rows=cfg.evaluate.min_promote_rows,
-        )
+        progress.step("the model registry: the champion gate")
+        if experiment:
+            promotion = registry.not_registered(experiment, run_id)
+        else:
+            judge = rows.with_model(run_id, m.model, train)
+            promotion = registry.promote(
+                model_uri, run_id, rows.lineage, judge, Settings.of(cfg)
+            )
         card_path = write_card(cfg, root, m, run_id, promotion)
         tracking.log_artifact(card_path, "reports")
     return Evaluation(metrics=m.scores, run_id=run_id, promotion=promotion)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from . import paths
+from . import paths, progress
 from .config import Config
 from .features import DATETIME, STRING, as_datetimes, detect_kinds
 from .files import atomic_path, write_json
@@ -158,7 +158,9 @@ def _save(figure: Figure, root: Path, name: str) -> Path:
 def run(cfg: Config, root: Path) -> dict[str, Any]:
     """Profile data/prepared/train.parquet into reports/."""
     frame = pd.read_parquet(root / paths.TRAIN)
+    progress.step(f"profiling {len(frame)} training rows, {frame.shape[1]} columns")
     result = profile(frame, cfg.data.target)
+    progress.step("drawing the figures")
     result["images"] = [p.as_posix() for p in write_figures(frame, result, root)]
     write_json(root / paths.PROFILE, result)
     return result

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from sklearn.pipeline import Pipeline
 
-from . import stores
+from . import progress, stores
 from .cluster import origin, scheduler_address
 from .config import MonitorConfig
 from .contract import Tally, enforce, judge, tally
@@ -94,11 +94,13 @@ def score_part(
     kinds = model_kinds(job.model)
     counts = Tally()
     writer = Writer(target, where, csv=suffix.lower() == ".csv")
+    report = progress.Throttled()
     try:
         for batch in batches(source, job.rows):
             if batch.empty:  # a header without rows
                 continue
             writer.write(predict_frame(job.model, batch, where, job.explain))
+            report.step(f"scored {writer.rows} rows of {where}")
             if job.reference is None:
                 counts.rows += len(batch)
             else:

@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import paths
+from . import paths, progress
 from .artifacts import BestParams, DataSummary
 from .config import Config
 from .errors import ConfigError, ProjectError
@@ -203,6 +203,14 @@ def tune(cfg: Config, root: Path, scheduler: str | None = None) -> BestParams:
             tracking.start_run(root, tags, run_name=f"tune {name}")
         )
         logger = tracking.TrialLogger(parent, metric)
+
+        def tell(study: Any, trial: Any) -> None:
+            """Log a finished trial to MLflow; one progress line on stderr."""
+            logger.log(trial)
+            count = len(study.get_trials(deepcopy=False, states=finished))
+            progress.trial(count, cfg.tune.n_trials, trial.value, _best_value(study))
+
+        progress.step(f"tuning: {remaining} of {cfg.tune.n_trials} trials to run")
         if client is not None:
             before = len(study.get_trials(deepcopy=False))
             tune_cluster.optimize(
@@ -215,7 +223,7 @@ def tune(cfg: Config, root: Path, scheduler: str | None = None) -> BestParams:
                 cfg.tune.timeout,
             )
             for trial in study.get_trials(deepcopy=False)[before:]:
-                logger.log(trial)
+                tell(study, trial)
         elif remaining:
             study.optimize(
                 objective,
@@ -223,12 +231,20 @@ def tune(cfg: Config, root: Path, scheduler: str | None = None) -> BestParams:
                 timeout=cfg.tune.timeout,
                 n_jobs=cfg.tune.n_jobs,
                 catch=(Exception,),
-                callbacks=[lambda _study, trial: logger.log(trial)],
+                callbacks=[tell],
             )
         best = _best(study, cfg, name)
         tracking.log_tuning(best.params, best.value, len(study.trials), metric)
     best.write(root / paths.BEST_PARAMS)
     return best
+
+
+def _best_value(study: Any) -> float | None:
+    """The best value so far, or None before the first complete trial."""
+    try:
+        return float(study.best_value)
+    except ValueError:
+        return None
 
 
 def _best(study: Any, cfg: Config, name: str) -> BestParams:
