@@ -20,6 +20,7 @@ PACKAGE_MODULES = (
     "artifacts.py",
     "boosting.py",
     "card_text.py",
+    "check.py",
     "cli.py",
     "cluster.py",
     "config.py",
@@ -72,6 +73,7 @@ SERVING_MODULES = (
 PROJECT_TESTS = (
     "conftest.py",
     "test_boosting.py",
+    "test_check.py",
     "test_configured_data.py",
     "test_data.py",
     "test_explain.py",

@@ -32,3 +32,12 @@ def port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"expected a port 0-65535, got {text!r}")
     return value
+
+
+def scheduler(command: argparse.ArgumentParser, what: str) -> None:
+    """The --scheduler option of a command that can run on a Dask cluster."""
+    command.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help=f"{what} on this Dask cluster (default: $DASK_SCHEDULER_ADDRESS, or here)",
+    )
