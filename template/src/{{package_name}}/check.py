@@ -29,7 +29,7 @@ TEXT = (
 
 def check(params: Path, root: Path) -> str:
     """Check everything `dvc repro` will need; write paths.CHECKED on success."""
-    from .tune import check_ranges, check_space
+    from .tune import check_ranges, check_space, check_storage
 
     cfg = load_config(params)
     load_monitor(params)
@@ -47,6 +47,7 @@ def check(params: Path, root: Path) -> str:
         check_ranges(family, space)
     if cfg.tune.n_trials:
         check_space(cfg)
+        check_storage(cfg)
     prepared = split_data(cfg, root)
     columns = [c for c in prepared.test.columns if c != cfg.data.target]
     unknown = [c for c in cfg.evaluate.segments if c not in columns]

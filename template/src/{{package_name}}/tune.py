@@ -152,6 +152,19 @@ def storage_problem(url: str, exc: Exception) -> str:
     )
 
 
+def check_storage(cfg: Config) -> None:
+    """`tune.storage` (when set and tuning is on) opens: a wrong URL or a missing
+    driver stops the `check` stage, before `tune` deletes models/best_params.json."""
+    if not (cfg.tune.n_trials and cfg.tune.storage):
+        return
+    import optuna
+
+    try:
+        optuna.storages.RDBStorage(cfg.tune.storage)
+    except Exception as exc:  # SQLAlchemy and driver errors have no common base
+        raise ConfigError(storage_problem(cfg.tune.storage, exc)) from exc
+
+
 def tune(cfg: Config, root: Path, scheduler: str | None = None) -> BestParams:
     """Run the tune stage under `root` (on the Dask cluster of `scheduler` or
     DASK_SCHEDULER_ADDRESS, if set); write and return models/best_params.json."""
