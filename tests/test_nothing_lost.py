@@ -11,6 +11,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import re
+import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -188,3 +190,26 @@ def test_the_last_good_model_still_scores_and_nothing_is_left_to_run(
     assert result.stdout.startswith("wrote "), result.stdout
     assert len(out.read_text().splitlines()) == len(rows.read_text().splitlines())
     assert yaml.safe_load((project.path / "dvc.lock").read_text())["stages"]["check"]
+
+
+def test_a_copy_without_relocation_logs_its_artifacts_into_itself(
+    project: Project, tmp_path: Path
+) -> None:
+    # golden.copy re-points a copy's store (harness/golden.py relocate); a user's
+    # plain `cp -r` does not: the project itself must.
+    copy = Project(path=tmp_path / "copied", venv=project.venv, answers=project.answers)
+    shutil.copytree(project.path, copy.path, symlinks=True)
+    database = (project.path / "mlflow.db").read_bytes()
+    try:
+        copy.uv("sync", "--quiet")
+        out = copy.uv_run(
+            copy.package, "monitor", "--input", "data/raw/demo.csv", "--output", "drift"
+        ).stdout
+        run_id = re.search(r"logged the drift figures to MLflow run (\w+)", out)
+        assert run_id, out
+        logged = list((copy.path / "mlruns").rglob(f"{run_id[1]}/artifacts/*"))
+        assert logged, sorted(p.name for p in (copy.path / "mlruns").rglob("*"))[:20]
+        assert not list((project.path / "mlruns").rglob(run_id[1]))
+        assert (project.path / "mlflow.db").read_bytes() == database
+    finally:
+        project.uv("sync", "--quiet")  # the shared environment back on the original

@@ -48,6 +48,7 @@ PACKAGE_MODULES = (
     "py.typed",
     "reference.py",
     "registry.py",
+    "relocation.py",
     "scoring.py",
     "sections.py",
     "segmenting.py",
