@@ -12,6 +12,8 @@ writes one file whose text never changes, so passing it re-runs nothing else; a
 failure stops `dvc repro` with one line and every earlier output as it was.
 """
 
+import io
+from contextlib import redirect_stderr
 from pathlib import Path
 
 from . import paths
@@ -48,7 +50,8 @@ def check(params: Path, root: Path) -> str:
     if cfg.tune.n_trials:
         check_space(cfg)
         check_storage(cfg)
-    prepared = split_data(cfg, root)
+    with redirect_stderr(io.StringIO()):  # its warnings: `prepare` prints them
+        prepared = split_data(cfg, root)
     columns = [c for c in prepared.test.columns if c != cfg.data.target]
     unknown = [c for c in cfg.evaluate.segments if c not in columns]
     if unknown:
