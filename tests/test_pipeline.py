@@ -231,7 +231,7 @@ def test_hyperparameter_change_reruns_only_dependent_stages(project: Project) ->
     project.write_yaml("params.yaml", params)
     out = project.uv_run("dvc", "repro").stdout
     ran = re.findall(r"Running stage '(\w+)'", out)
-    assert ran == ["train", "evaluate"]
+    assert ran == ["check", "train", "evaluate"]
     # an uncommitted change is an experiment: logged, not registered
     assert "not promoted: a run from uncommitted changes (params.yaml); commit them" in out
     assert project.last_mlflow_run()["params"]["model.random_forest.n_estimators"] == "50"
@@ -247,7 +247,7 @@ def test_tuning_runs_once_then_continues_the_study_for_a_larger_budget(
     params["tune"]["n_trials"] = 2
     project.write_yaml("params.yaml", params)
     out = project.uv_run("dvc", "repro").stdout
-    assert re.findall(r"Running stage '(\w+)'", out) == ["tune", "train", "evaluate"]
+    assert re.findall(r"Running stage '(\w+)'", out) == ["check", "tune", "train", "evaluate"]
     best = project.read_json("models/best_params.json")
     assert (best["family"], best["trials"]) == ("linear", 2)
     fitted = project.last_mlflow_run()["params"]
@@ -280,7 +280,7 @@ def test_tune_storage_url_holds_the_study_and_a_bad_one_stops_the_stage(
     project.write_yaml("params.yaml", params)
     # `dvc repro tune`: the stage and what it needs, not train and evaluate
     out = project.uv_run("dvc", "repro", "tune").stdout
-    assert re.findall(r"Running stage '(\w+)'", out) == ["tune"]
+    assert re.findall(r"Running stage '(\w+)'", out) == ["check", "tune"]
     best = project.read_json("models/best_params.json")
     trials = project.study_trials(best["study"], url)
     assert (best["trials"], trials) == (2, {"COMPLETE": 2})
@@ -293,6 +293,7 @@ def test_tune_storage_url_holds_the_study_and_a_bad_one_stops_the_stage(
     trials = project.study_trials(best["study"], url)
     assert (more["study"], more["trials"], trials) == (best["study"], 4, {"COMPLETE": 4})
 
+    kept = (project.path / "models/best_params.json").read_bytes()
     params["tune"]["storage"] = "postgresql://127.0.0.1:1/nope"
     project.write_yaml("params.yaml", params)
     result = project.uv_run("dvc", "repro", "tune", check=False)
@@ -305,6 +306,8 @@ def test_tune_storage_url_holds_the_study_and_a_bad_one_stops_the_stage(
         "error: params.yaml: tune.storage postgresql://127.0.0.1:1/nope cannot be opened: "
         "its driver psycopg is not installed (uv add 'psycopg[binary]')"
     ), output
-    assert not (project.path / "models/best_params.json").exists()
+    # the `check` stage stopped it: the last search's results are still there
+    assert "Running stage 'tune'" not in output
+    assert (project.path / "models/best_params.json").read_bytes() == kept
     params["tune"]["storage"] = None
     project.write_yaml("params.yaml", params)

@@ -21,6 +21,7 @@ PACKAGE_MODULES = (
     "boosting.py",
     "card_text.py",
     "ci.py",
+    "check.py",
     "cli.py",
     "cluster.py",
     "config.py",
@@ -53,6 +54,7 @@ PACKAGE_MODULES = (
     "py.typed",
     "reference.py",
     "registry.py",
+    "relocation.py",
     "scoring.py",
     "sections.py",
     "segmenting.py",
@@ -78,6 +80,7 @@ SERVING_MODULES = (
 PROJECT_TESTS = (
     "conftest.py",
     "test_boosting.py",
+    "test_check.py",
     "test_configured_data.py",
     "test_data.py",
     "test_explain.py",

@@ -25,8 +25,18 @@ def warning(data: dict[str, Any], *, defaults: bool = True) -> str:
 @pytest.mark.parametrize(
     ("data", "lines"),
     [
-        ({"serving": "false"}, ["serving=false: src/<package_name>/serving/, tests/test_serve.py"]),
-        ({"serving": False}, ["serving=false: src/<package_name>/serving/, tests/test_serve.py"]),
+        (
+            {"serving": "false"},
+            [
+                "serving=false: src/<package_name>/serving/, tests/test_serve.py, tests/test_observe.py"
+            ],
+        ),
+        (
+            {"serving": False},
+            [
+                "serving=false: src/<package_name>/serving/, tests/test_serve.py, tests/test_observe.py"
+            ],
+        ),
         (
             {"docker": "no"},
             ["docker=false: Dockerfile, .dockerignore, .github/workflows/docker.yml"],

@@ -374,6 +374,13 @@ REJECTED: list[tuple[str, str, dict[str, Any], str, str]] = [
         'dvc_remote_url must look like ssh://user@host/path/to/storage (optional :port after the host): got "ssh://host".',
         "must look like ssh://user@host/path/to/storage",
     ),
+    (
+        "dvc_remote_url",
+        "s3://x/y",
+        {"dvc_remote": "none"},
+        "dvc_remote_url is only used with a DVC remote: also pass dvc_remote (local, s3, gcs, azure or ssh), or drop dvc_remote_url.",
+        "also pass dvc_remote",
+    ),
 ]
 IDS = [f"{q}-{i}" for i, (q, *_) in enumerate(REJECTED)]
 

@@ -28,31 +28,33 @@ HGB_CAPABILITIES = Capabilities(
     native_missing_values=True,
     native_categories=True,
 )
-LEARNING_RATE = Hyperparameter("learning_rate", "float", 0.1, 0.0, "shrinkage")
+LEARNING_RATE = Hyperparameter("learning_rate", "float", 0.1, 0.0, "shrinkage", 1.0)
 VALIDATION_FRACTION = Hyperparameter(
-    "validation_fraction", "float", 0.1, 0.0, "training rows held out to stop early"
+    "validation_fraction", "float", 0.1, 0.0, "training rows held out to stop", 0.5
 )
 EARLY_STOPPING_ROUNDS = Hyperparameter(
-    "early_stopping_rounds", "int", 20, 1, "rounds without improvement"
+    "early_stopping_rounds", "int", 20, 1, "rounds without improvement", 1_000
 )
+ROUNDS = 100_000
+"""Most boosting rounds: early stopping picks fewer."""
 HGB_PARAMETERS = (
-    Hyperparameter("max_iter", "int", 500, 1, "boosting rounds at most"),
+    Hyperparameter("max_iter", "int", 500, 1, "boosting rounds at most", ROUNDS),
     LEARNING_RATE,
-    Hyperparameter("max_leaf_nodes", "int", 31, 2, "leaves per tree"),
-    Hyperparameter("min_samples_leaf", "int", 20, 1, "smallest leaf"),
-    Hyperparameter("l2_regularization", "nonnegative", 0.0, 0, "L2 penalty"),
+    Hyperparameter("max_leaf_nodes", "int", 31, 2, "leaves per tree", 65_536),
+    Hyperparameter("min_samples_leaf", "int", 20, 1, "smallest leaf", 100_000),
+    Hyperparameter("l2_regularization", "nonnegative", 0.0, 0, "L2 penalty", 1e6),
     VALIDATION_FRACTION,
     EARLY_STOPPING_ROUNDS,
 )
 LIGHTGBM_PARAMETERS = (
-    Hyperparameter("n_estimators", "int", 1000, 1, "boosting rounds at most"),
-    Hyperparameter("learning_rate", "float", 0.05, 0.0, "shrinkage"),
-    Hyperparameter("num_leaves", "int", 31, 2, "leaves per tree"),
-    Hyperparameter("min_child_samples", "int", 20, 1, "smallest leaf"),
-    Hyperparameter("reg_lambda", "nonnegative", 0.0, 0, "L2 penalty"),
+    Hyperparameter("n_estimators", "int", 1000, 1, "boosting rounds at most", ROUNDS),
+    Hyperparameter("learning_rate", "float", 0.05, 0.0, "shrinkage", 1.0),
+    Hyperparameter("num_leaves", "int", 31, 2, "leaves per tree", 131_072),
+    Hyperparameter("min_child_samples", "int", 20, 1, "smallest leaf", 100_000),
+    Hyperparameter("reg_lambda", "nonnegative", 0.0, 0, "L2 penalty", 1e6),
     VALIDATION_FRACTION,
     EARLY_STOPPING_ROUNDS,
-    Hyperparameter("n_jobs", "jobs", -1, -1, "CPU cores: -1 for all"),
+    Hyperparameter("n_jobs", "jobs", -1, -1, "CPU cores: -1 for all", 1_024),
 )
 
 

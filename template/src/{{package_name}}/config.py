@@ -14,6 +14,8 @@ from .tasks import current
 
 IMPUTERS = ("mean", "median", "most_frequent")
 ON_SOFT_FINDING = ("warn", "reject")
+SECTIONS = ("data", "features", "model", "evaluate", "tune", "monitor")
+"""The sections of params.yaml; each loader below checks every key of its own."""
 
 
 @dataclass(frozen=True)
@@ -116,11 +118,17 @@ def load_config(path: Path) -> Config:
     """Load and validate params.yaml."""
     task = current()
     params = load_params(path)
+    unknown = [name for name in params if name not in SECTIONS]
+    if unknown:
+        raise ConfigError(
+            f"{path}: section '{unknown[0]}' is not a setting; "
+            f"known: {', '.join(SECTIONS)}"
+        )
     data = Section(params, "data", path)
     features = Section(params, "features", path)
     model = Section(params, "model", path)
     evaluate = Section(params, "evaluate", path)
-    return Config(
+    cfg = Config(
         data=DataConfig(
             path=Path(data.text("path")),
             target=data.text("target"),
@@ -146,45 +154,57 @@ def load_config(path: Path) -> Config:
         tune=_tune(params, model.text("type"), path),
         raw=params,
     )
+    for section in (data, features, evaluate):
+        section.known()
+    return cfg
 
 
 def _model(model: Section, path: Path) -> ModelConfig:
-    """`model.type` and the chosen family's section, every key checked."""
-    name = model.text("type", families.names(current().families))
-    family = families.find(current().families, name)
-    section = Section(model.values, name, path)
-    section.name = f"model.{name}"
-    section.known(family.keys)
-    values = {
-        spec.name: section.hyperparameter(spec) for spec in family.hyperparameters
-    }
-    return ModelConfig(type=name, hyperparameters=values)
+    """`model.type` and the chosen family's section; every family's section
+    that is there checked key by key (a typo in another one is an error too)."""
+    table = current().families
+    name = model.text("type", families.names(table))
+    model.known(("type", *families.names(table)))
+    values: dict[str, dict[str, Any]] = {}
+    for family in table:
+        if family.name != name and family.name not in model.values:
+            continue
+        section = Section(model.values, family.name, path)
+        section.name = f"model.{family.name}"
+        section.known(family.keys)
+        values[family.name] = {
+            spec.name: section.hyperparameter(spec) for spec in family.hyperparameters
+        }
+    return ModelConfig(type=name, hyperparameters=values[name])
 
 
 def _tune(params: dict[str, Any], family: str, path: Path) -> TuneConfig:
     """The `tune` section; the search space of the chosen family only."""
     tune = Section(params, "tune", path)
-    timeout = tune.values.get("timeout")
+    timeout = tune.get("timeout")
     if timeout is not None and (
         isinstance(timeout, bool)
         or not isinstance(timeout, int | float)
         or timeout <= 0
     ):
         raise tune._fail("timeout", "null or a number of seconds > 0")
-    storage = tune.values.get("storage")
+    storage = tune.get("storage")
     if storage is not None and (not isinstance(storage, str) or "://" not in storage):
         raise tune._fail("storage", "null or a database URL such as sqlite:///study.db")
     n_trials = tune.integer("n_trials", minimum=0)
-    space = (tune.values.get("space") or {}).get(family) if n_trials else {}
+    spaces = tune.get("space") or {}
+    space = spaces.get(family) if n_trials and isinstance(spaces, dict) else {}
     if n_trials and not isinstance(space, dict):
         raise ConfigError(
             f"{path}: tune.space.{family} is missing: declare the ranges to search "
             "for the chosen model.type"
         )
+    n_jobs = tune.integer("n_jobs")
+    tune.known()
     return TuneConfig(
         n_trials=n_trials,
         timeout=None if timeout is None else float(timeout),
-        n_jobs=tune.integer("n_jobs"),
+        n_jobs=n_jobs,
         storage=storage,
         space=dict(space or {}),
     )
@@ -199,10 +219,10 @@ def load_monitor(path: Path, *, required: bool = True) -> MonitorConfig:
     if not required and not path.is_file():
         return MonitorConfig()
     monitor = Section(load_params(path), "monitor", path)
-    log = monitor.values.get("request_log")
+    log = monitor.get("request_log")
     if log is not None and (not isinstance(log, str) or not log):
         raise monitor._fail("request_log", "a folder name or null (no request log)")
-    return MonitorConfig(
+    cfg = MonitorConfig(
         on_soft_finding=monitor.text("on_soft_finding", ON_SOFT_FINDING),
         missing_share=monitor.number("missing_share", 0.0, 1.0),
         psi=monitor.number("psi", 0.0, float("inf")),
@@ -211,3 +231,5 @@ def load_monitor(path: Path, *, required: bool = True) -> MonitorConfig:
         request_log_max_mb=monitor.integer("request_log_max_mb"),
         request_log_files=monitor.integer("request_log_files"),
     )
+    monitor.known()
+    return cfg

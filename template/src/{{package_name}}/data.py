@@ -97,9 +97,32 @@ def readable(path: Path, setting: str) -> str:
         raise DataError(f"{name}: file is empty; it needs a header row and data rows")
     kind = READERS[suffix]
     if kind == "CSV":
+        check_not_compressed(path, name)
         with reading(path, kind):
             check_csv_header(path, name)
     return kind
+
+
+COMPRESSED = {
+    b"\x1f\x8b": ("gzip", "gunzip"),
+    b"PK\x03\x04": ("zip", "unzip"),
+    b"BZh": ("bzip2", "bunzip2"),
+    b"\xfd7zXZ\x00": ("xz", "unxz"),
+    b"\x28\xb5\x2f\xfd": ("zstd", "unzstd"),
+}
+"""The first bytes of a compressed file, its format and the command that unpacks it."""
+
+
+def check_not_compressed(path: Path, name: Path) -> None:
+    """Refuse a compressed file named .csv: say what it is and how to unpack it."""
+    with path.open("rb") as handle:
+        head = handle.read(6)
+    for magic, (format_, command) in COMPRESSED.items():
+        if head.startswith(magic):
+            raise DataError(
+                f"{name}: is a {format_}-compressed file, not CSV text; unpack it "
+                f"first ({command}) and point at the .csv file inside"
+            )
 
 
 @contextmanager
@@ -239,6 +262,17 @@ def split(
 
 def prepare(cfg: Config, root: Path) -> Prepared:
     """Run the prepare stage under `root`: read, validate, split, write."""
+    prepared = split_data(cfg, root)
+    for out, part in ((paths.TRAIN, prepared.train), (paths.TEST, prepared.test)):
+        with atomic_path(root / out) as tmp:
+            part.to_parquet(tmp, index=False)
+    prepared.summary.write(root / paths.DATA_SUMMARY)
+    return prepared
+
+
+def split_data(cfg: Config, root: Path) -> Prepared:
+    """Read, validate and split the data in memory: what `prepare` writes, and
+    what the `check` stage tries before any stage touches an output."""
     source = root / cfg.data.path
     frame = validate(read_table(source), cfg.data)
     train, test = split(frame, cfg.data, cfg.evaluate.min_test_rows)
@@ -251,8 +285,4 @@ def prepare(cfg: Config, root: Path) -> Prepared:
         target=cfg.data.target,
         features=[str(c) for c in frame.columns if c != cfg.data.target],
     )
-    for out, part in ((paths.TRAIN, train), (paths.TEST, test)):
-        with atomic_path(root / out) as tmp:
-            part.to_parquet(tmp, index=False)
-    summary.write(root / paths.DATA_SUMMARY)
     return Prepared(train=train, test=test, summary=summary)

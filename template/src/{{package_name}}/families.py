@@ -7,6 +7,7 @@ holds the table; config.py validates the family's keys, train.py builds the
 chosen one, tune.py searches the ranges declared under `tune.space.<name>`.
 """
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -20,9 +21,11 @@ Kind = Literal["int", "optional_int", "float", "nonnegative", "jobs"]
 class Hyperparameter:
     """One key under `model.<family>:` in params.yaml.
 
-    Kinds: "int" (>= minimum), "optional_int" (null or >= minimum), "float"
-    (> minimum), "nonnegative" (a number >= 0), "jobs" (CPU cores: -1 for all, or
-    a count >= 1).
+    Kinds: "int" (minimum to maximum), "optional_int" (null or an "int"), "float"
+    (above minimum, at most maximum), "nonnegative" (a number from 0 to maximum),
+    "jobs" (CPU cores: -1 for all, or a count from 1 to maximum). Every value is
+    checked against its bounds before a stage starts (`check`): a typo such as
+    n_estimators: 1000000000 stops in one line instead of training for hours.
     """
 
     name: str
@@ -31,6 +34,37 @@ class Hyperparameter:
     minimum: float
     """Smallest allowed value: inclusive for "int", exclusive for "float"."""
     help: str
+    maximum: float = math.inf
+    """Largest allowed value, inclusive."""
+
+    @property
+    def bounds(self) -> str:
+        """The allowed values in words, for an error message."""
+        whole = float(self.maximum).is_integer()
+        top = str(int(self.maximum)) if whole else str(self.maximum)
+        if self.kind == "jobs":
+            return f"-1 (all cores) or a count from 1 to {top}"
+        if self.kind in ("int", "optional_int"):
+            text = f"an integer from {self.minimum:g} to {top}"
+            return "null or " + text if self.kind == "optional_int" else text
+        if self.kind == "nonnegative":
+            return f"a number from 0 to {top}"
+        return f"a number above {self.minimum:g} and at most {top}"
+
+    def allows(self, value: object) -> bool:
+        """Whether `value` (as read from params.yaml) is within the bounds."""
+        if value is None:
+            return self.kind == "optional_int"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if self.kind == "jobs" and value == -1:
+            return isinstance(value, int)
+        if self.kind in ("int", "optional_int", "jobs"):
+            low = 1 if self.kind == "jobs" else self.minimum
+            return isinstance(value, int) and low <= value <= self.maximum
+        if self.kind == "nonnegative":
+            return 0 <= value <= self.maximum
+        return self.minimum < value <= self.maximum
 
 
 @dataclass(frozen=True)
@@ -68,10 +102,14 @@ class Family:
 
 
 # Hyperparameters shared by the tree ensembles of both tasks.
-N_ESTIMATORS = Hyperparameter("n_estimators", "int", 100, 1, "number of trees")
-MAX_DEPTH = Hyperparameter("max_depth", "optional_int", 8, 1, "null for unlimited")
-MIN_SAMPLES_LEAF = Hyperparameter("min_samples_leaf", "int", 2, 1, "smallest leaf")
-N_JOBS = Hyperparameter("n_jobs", "jobs", -1, -1, "CPU cores: -1 for all")
+N_ESTIMATORS = Hyperparameter("n_estimators", "int", 100, 1, "number of trees", 10_000)
+MAX_DEPTH = Hyperparameter(
+    "max_depth", "optional_int", 8, 1, "null for unlimited", 1_000
+)
+MIN_SAMPLES_LEAF = Hyperparameter(
+    "min_samples_leaf", "int", 2, 1, "smallest leaf", 100_000
+)
+N_JOBS = Hyperparameter("n_jobs", "jobs", -1, -1, "CPU cores: -1 for all", 1_024)
 FOREST_PARAMETERS = (N_ESTIMATORS, MAX_DEPTH, MIN_SAMPLES_LEAF, N_JOBS)
 FOREST_CAPABILITIES = Capabilities(
     feature_importance=True, early_stopping=False, native_missing_values=False

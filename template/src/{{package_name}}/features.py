@@ -49,10 +49,12 @@ NATIVE_MAX_CATEGORIES = 255  # HistGradientBoosting's max_bins: codes per column
 
 def rows_text(bad: "pd.Series[bool]", values: pd.Series) -> str:
     """The first few rows (1 = first data row) where `bad` holds, and their values:
-    "rows 3, 8 ('x', inf)".
-    """
+    "rows 3, 8 ('x', inf)"; counted by the index, which a batch of a file carries
+    on from the batch before (partitions.batches)."""
     positions = np.flatnonzero(bad.to_numpy())
-    shown = ", ".join(str(p + 1) for p in positions[:SHOWN])
+    counted = pd.api.types.is_integer_dtype(bad.index.dtype)
+    rows = bad.index[positions] if counted else positions
+    shown = ", ".join(str(r + 1) for r in rows[:SHOWN])
     examples = ", ".join(_shown(values.iloc[p]) for p in positions[:SHOWN])
     more = f" and {len(positions) - SHOWN} more" if len(positions) > SHOWN else ""
     noun = "row" if len(positions) == 1 else "rows"

@@ -31,10 +31,22 @@ def _create_beside(path: Path) -> Path:
         return tmp
 
 
+def make_folder(folder: Path, fix: str = "choose another path") -> None:
+    """Create `folder` and its parents; if impossible, one ProjectError saying why."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        files = [p for p in (folder, *folder.parents) if p.is_file()]
+        reason = f"{files[-1]} is a file" if files else exc.strerror or str(exc)
+        raise ProjectError(
+            f"{folder}: cannot create this folder ({reason}); {fix}"
+        ) from exc
+
+
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; move it into place only on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     tmp = _create_beside(path)
     try:
         yield tmp
@@ -62,7 +74,7 @@ def atomic_folder(path: Path, replaceable: Callable[[Path], bool]) -> Iterator[P
     this code wrote before); on failure the new folder is removed and `path` is
     left as it was.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     tmp = _create_beside(path)
     tmp.unlink()
     tmp.mkdir()

@@ -4,7 +4,10 @@ written batch by batch.
 A file input writes one file (.csv or .parquet; predict.check_output checks
 it); parts write a folder of Parquet parts. A local `--output` or an
 object-store URL (stores.py): an existing folder is replaced only when it holds
-nothing but earlier parts, and an output inside the input is refused.
+nothing but earlier parts, and an output inside the input is refused. Whatever
+--overwrite says, `predict` never writes where the pipeline or DVC does
+(check_not_owned): data/, models/, reports/, an output in dvc.lock, a path
+tracked by a .dvc file.
 """
 
 from contextlib import ExitStack
@@ -14,6 +17,7 @@ from typing import IO
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import yaml
 
 from . import stores
 from .data import shown
@@ -74,8 +78,50 @@ class Writer:
                 self.parquet.close()
 
 
+OWNED = ("data", "models", "reports")
+"""The project's folders that the pipeline and DVC write."""
+
+
+def owner(target: Path, root: Path) -> str | None:
+    """Why the pipeline or DVC owns `target` (resolved) in project `root`, or None."""
+    if not (root / "dvc.yaml").is_file():
+        return None
+    places = (target, *target.parents)
+    if root in target.parents and target.relative_to(root).parts[0] in OWNED:
+        return f"{target.relative_to(root).parts[0]}/ is written by the pipeline"
+    for path in places:
+        if path.name and path.with_name(path.name + ".dvc").is_file():
+            return f"DVC tracks it ({path.name}.dvc)"
+    lock = root / "dvc.lock"
+    stages = yaml.safe_load(lock.read_text()) if lock.is_file() else None
+    for stage, entry in ((stages or {}).get("stages") or {}).items():
+        for out in entry.get("outs", []):
+            if (root / out["path"]).resolve() in places:
+                return f"stage '{stage}' writes it (dvc.lock)"
+    return None
+
+
+def check_not_owned(output: Source, root: Path) -> None:
+    """Refuse a local --output the pipeline or DVC owns, even with --overwrite."""
+    if isinstance(output, str):
+        return
+    why = owner(output.resolve(), root.resolve())
+    if why is not None:
+        raise DataError(
+            f"{output}: predict does not write there: {why}; choose an --output "
+            "outside data/, models/ and reports/, such as predictions/"
+        )
+
+
 def check_parts_output(parts: Parts, output: Source) -> None:
     """Refuse an --output that would clobber the input or a folder of other files."""
+    name = stores.name(output) if isinstance(output, str) else output.name
+    if Path(name).suffix.lower() in (".csv", ".parquet", ".pq"):
+        raise DataError(
+            f"{shown(output)}: a folder or glob --input writes a folder of Parquet "
+            "parts, not one file; give --output a folder name without a suffix"
+        )
+    check_not_owned(output, Path.cwd())
     there = stores.exists(output) if isinstance(output, str) else output.exists()
     if there and not earlier_output(output):
         raise DataError(

@@ -6,6 +6,7 @@ dvc.yaml names the same paths; tests/test_paths.py checks that the two agree.
 from pathlib import Path
 
 PARAMS = Path("params.yaml")
+CHECKED = Path("reports/checked.txt")
 DEMO_DATA = Path("data/raw/demo.csv")
 TRAIN = Path("data/prepared/train.parquet")
 TEST = Path("data/prepared/test.parquet")

@@ -22,6 +22,7 @@ from .explain import Explainer, explain_frame, output_names
 from .features import conform, model_kinds
 from .files import atomic_path
 from .loading import load_model
+from .outputs import check_not_owned
 from .reference import optional_for_model
 from .tasks import current
 
@@ -82,11 +83,13 @@ class Scored:
 
 
 def check_output(source: Path | str, output: Path | str, overwrite: bool) -> None:
-    """Refuse an --output file of an unknown type, or the input without --overwrite
-    (either may be an object-store URL, a str: stores.py)."""
+    """Refuse an --output file of an unknown type, one the pipeline or DVC owns,
+    or an existing file (the input too) without --overwrite (either may be an
+    object-store URL, a str: stores.py)."""
     name = stores.name(output) if isinstance(output, str) else output.name
     if Path(name).suffix.lower() not in WRITERS:
         raise DataError(f"{output}: unknown output type; use .csv or .parquet")
+    check_not_owned(output, Path.cwd())
     if isinstance(source, str) or isinstance(output, str):
         same = str(output) == str(source)
     else:
@@ -95,6 +98,12 @@ def check_output(source: Path | str, output: Path | str, overwrite: bool) -> Non
         raise DataError(
             f"{output}: --output is the --input file; choose another --output, or "
             "pass --overwrite to replace the input with the scored rows"
+        )
+    there = stores.exists(output) if isinstance(output, str) else output.exists()
+    if there and not overwrite:
+        raise DataError(
+            f"{output}: --output exists; choose another --output, or pass "
+            "--overwrite to replace it"
         )
 
 

@@ -51,6 +51,14 @@ class Section:
         self.values = section
         self.name = name
         self.source = source
+        self.read: list[str] = []
+        """The keys asked for, in order: the section's known keys (`known()`)."""
+
+    def get(self, key: str) -> Any:
+        """The raw value of `key` (None when absent), noted as a known key."""
+        if key not in self.read:
+            self.read.append(key)
+        return self.values.get(key)
 
     def _fail(self, key: str, expected: str) -> ConfigError:
         value = self.values.get(key)
@@ -59,7 +67,7 @@ class Section:
         )
 
     def text(self, key: str, choices: tuple[str, ...] | None = None) -> str:
-        value = self.values.get(key)
+        value = self.get(key)
         if not isinstance(value, str) or not value:
             raise self._fail(key, "a non-empty string")
         if choices is not None and value not in choices:
@@ -67,18 +75,18 @@ class Section:
         return value
 
     def integer(self, key: str, minimum: int = 1) -> int:
-        value = self.values.get(key)
+        value = self.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self._fail(key, f"an integer >= {minimum}")
         return value
 
     def optional_integer(self, key: str, minimum: int = 1) -> int | None:
-        if self.values.get(key) is None:
+        if self.get(key) is None:
             return None
         return self.integer(key, minimum)
 
     def number(self, key: str, low: float, high: float) -> float:
-        value = self.values.get(key)
+        value = self.get(key)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self._fail(key, f"a number between {low} and {high}")
         if not low < value < high:
@@ -86,29 +94,22 @@ class Section:
         return float(value)
 
     def hyperparameter(self, spec: families.Hyperparameter) -> int | float | None:
-        if spec.kind == "optional_int":
-            return self.optional_integer(spec.name, int(spec.minimum))
-        if spec.kind == "int":
-            return self.integer(spec.name, int(spec.minimum))
-        if spec.kind == "jobs":
-            value = self.values.get(spec.name)
-            if value == -1 and not isinstance(value, bool):
-                return -1
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise self._fail(spec.name, "-1 (all cores) or a count >= 1")
-            return value
-        if spec.kind == "nonnegative":
-            value = self.values.get(spec.name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise self._fail(spec.name, "a number >= 0")
-            if value < 0:
-                raise self._fail(spec.name, "a number >= 0")
-            return float(value)
-        return self.number(spec.name, spec.minimum, float("inf"))
+        value = self.get(spec.name)
+        if not spec.allows(value):
+            raise self._fail(spec.name, spec.bounds)
+        if value is None or spec.kind in ("int", "optional_int", "jobs"):
+            return value  # type: ignore[no-any-return]
+        return float(value)
 
-    def known(self, keys: tuple[str, ...]) -> None:
-        """Fail on a key no one reads (a typo would silently change nothing)."""
-        unknown = sorted(set(self.values) - set(keys))
+    def known(self, keys: tuple[str, ...] | None = None) -> None:
+        """Fail on a key no one reads (a typo would silently change nothing).
+
+        Without `keys`, the known keys are those read so far (`get()`).
+        """
+        if keys is None:  # the keys read, in the file's order, then absent ones
+            order = {key: i for i, key in enumerate(self.values)}
+            keys = tuple(sorted(self.read, key=lambda k: order.get(k, len(order))))
+        unknown = [key for key in self.values if key not in keys]
         if unknown:
             raise ConfigError(
                 f"{self.source}: {self.name}.{unknown[0]} is not a setting; "
@@ -116,13 +117,13 @@ class Section:
             )
 
     def flag(self, key: str) -> bool:
-        value = self.values.get(key)
+        value = self.get(key)
         if not isinstance(value, bool):
             raise self._fail(key, "true or false")
         return value
 
     def names(self, key: str) -> tuple[str, ...]:
-        value = self.values.get(key, [])
+        value = self.get(key)
         if value is None:
             return ()
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

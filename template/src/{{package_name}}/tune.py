@@ -32,6 +32,7 @@ from . import paths, progress
 from .artifacts import BestParams, DataSummary
 from .config import Config
 from .errors import ConfigError, ProjectError
+from .families import Family
 
 SHAPE = "{low: .., high: .., log: true} or {choices: [...]}"
 """How a range is written in tune.space."""
@@ -58,31 +59,55 @@ def study_name(cfg: Config, data_md5: str) -> str:
 
 
 def check_space(cfg: Config) -> None:
-    """Every range names a setting of the family and has a valid shape."""
-    kinds = {spec.name: spec.kind for spec in cfg.model.family.hyperparameters}
+    """The chosen family's space is not empty and every range is valid."""
     if not cfg.tune.space:
         raise ConfigError(
             f"params.yaml: tune.space.{cfg.model.type} is empty: declare a range "
             "to search"
         )
-    for name, spec in cfg.tune.space.items():
-        where = f"params.yaml: tune.space.{cfg.model.type}.{name}"
-        if name not in kinds:
+    check_ranges(cfg.model.family, cfg.tune.space)
+
+
+def check_ranges(family: Family, space: dict[str, Any]) -> None:
+    """Every range names a setting of the family, has a valid shape and stays
+    within the setting's bounds (families.Hyperparameter)."""
+    settings = {spec.name: spec for spec in family.hyperparameters}
+    for name, spec in space.items():
+        where = f"params.yaml: tune.space.{family.name}.{name}"
+        if name not in settings:
             raise ConfigError(
-                f"{where} is not a setting of {cfg.model.type}; known: "
-                f"{', '.join(kinds)}"
+                f"{where} is not a setting of {family.name}; known: "
+                f"{', '.join(settings)}"
             )
+        setting = settings[name]
         if isinstance(spec, dict) and isinstance(spec.get("choices"), list):
-            continue
-        numbers = isinstance(spec, dict) and all(
-            type(spec.get(key)) in (int, float) for key in ("low", "high")
-        )
-        if not numbers or spec["low"] > spec["high"]:
-            raise ConfigError(
-                f"{where} must be " + SHAPE + f" with low <= high; got {spec!r}"
+            extra = sorted(set(spec) - {"choices"})
+            values = spec["choices"]
+        else:
+            numbers = isinstance(spec, dict) and all(
+                type(spec.get(key)) in (int, float) for key in ("low", "high")
             )
-        if spec.get("log") and spec["low"] <= 0:
-            raise ConfigError(f"{where}: a log scale needs low > 0, got {spec['low']}")
+            if not numbers or spec["low"] > spec["high"]:
+                raise ConfigError(
+                    f"{where} must be " + SHAPE + f" with low <= high; got {spec!r}"
+                )
+            if spec.get("log") and spec["low"] <= 0:
+                raise ConfigError(
+                    f"{where}: a log scale needs low > 0, got {spec['low']}"
+                )
+            extra = sorted(set(spec) - {"low", "high", "log"})
+            values = [spec["low"], spec["high"]]
+        if extra:
+            raise ConfigError(f"{where}.{extra[0]} is not a setting; known: " + SHAPE)
+        integral = setting.kind in ("int", "optional_int", "jobs")
+        for value in values:
+            if isinstance(value, float) and integral and value.is_integer():
+                value = int(value)
+            if not setting.allows(value):
+                raise ConfigError(
+                    f"{where}: {value!r} is outside model.{family.name}.{name}: "
+                    f"{setting.bounds}"
+                )
 
 
 def suggest(trial: Any, name: str, spec: dict[str, Any], kind: str) -> Any:
@@ -125,6 +150,19 @@ def storage_problem(url: str, exc: Exception) -> str:
         f"params.yaml: tune.storage {shown} cannot be opened: {reason}; fix the URL "
         "or the database, or set tune.storage: null for the project's own file"
     )
+
+
+def check_storage(cfg: Config) -> None:
+    """`tune.storage` (when set and tuning is on) opens: a wrong URL or a missing
+    driver stops the `check` stage, before `tune` deletes models/best_params.json."""
+    if not (cfg.tune.n_trials and cfg.tune.storage):
+        return
+    import optuna
+
+    try:
+        optuna.storages.RDBStorage(cfg.tune.storage)
+    except Exception as exc:  # SQLAlchemy and driver errors have no common base
+        raise ConfigError(storage_problem(cfg.tune.storage, exc)) from exc
 
 
 def tune(cfg: Config, root: Path, scheduler: str | None = None) -> BestParams:

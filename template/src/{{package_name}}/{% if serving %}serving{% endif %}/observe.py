@@ -38,7 +38,9 @@ from pydantic import BaseModel
 
 from ..config import MonitorConfig
 from ..contract import Findings, check
+from ..errors import ProjectError
 from ..features import DATETIME, as_datetimes, model_kinds
+from ..files import make_folder
 from ..reference import Reference, optional_for_model
 from ..tasks import Scores
 from .model import ServedModel
@@ -89,17 +91,23 @@ class RequestLog:
     """Appends one JSON line per scored request; rotated by size."""
 
     def __init__(self, folder: Path, cfg: MonitorConfig) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_folder(folder, "fix --request-log or monitor.request_log in params.yaml")
         self.logger = logging.getLogger(f"{__name__}.{folder.resolve()}")
         self.logger.propagate = False
         self.logger.setLevel(logging.INFO)
         if not self.logger.handlers:
-            handler = RotatingFileHandler(
-                folder / LOG_NAME,
-                maxBytes=cfg.request_log_max_mb * 1024 * 1024,
-                backupCount=cfg.request_log_files,
-                encoding="utf-8",
-            )
+            try:
+                handler = RotatingFileHandler(
+                    folder / LOG_NAME,
+                    maxBytes=cfg.request_log_max_mb * 1024 * 1024,
+                    backupCount=cfg.request_log_files,
+                    encoding="utf-8",
+                )
+            except OSError as exc:
+                raise ProjectError(
+                    f"{folder / LOG_NAME}: cannot write the request log "
+                    f"({exc.strerror}); fix --request-log or monitor.request_log"
+                ) from exc
             handler.setFormatter(logging.Formatter("%(message)s"))
             self.logger.addHandler(handler)
 
