@@ -35,6 +35,7 @@ PACKAGE_MODULES = (
     "files.py",
     "importance.py",
     "insight.py",
+    "leakage.py",
     "loading.py",
     "model_card.py",
     "monitor.py",
@@ -108,8 +109,9 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
     # What varies by task: one module (and its tests) for the chosen task only.
     task = answers["task"]
     files |= {f"src/{package}/tasks/{task}.py", f"tests/test_{task}.py"}
-    if task == "classification":  # calibration and decision thresholds
+    if task == "classification":  # calibration and decision thresholds, plots
         files.add(f"src/{package}/tasks/calibration.py")
+        files.add(f"src/{package}/tasks/class_plots.py")
     # Lifecycle: the dependency bot's config.
     files |= {
         "renovate": {"renovate.json"},

@@ -10,7 +10,7 @@ that need them are left out.
 
 from typing import Any
 
-from . import paths, segmenting
+from . import paths, segmenting, trust
 from .artifacts import DataSummary
 from .config import Config
 from .insight import Insight
@@ -67,16 +67,18 @@ def summary(
     metric = cfg.evaluate.primary_metric
     baseline = report.get("baseline") or {}
     interval = report.get("ci") or {}
+    rows = data.test_rows
     lines = [
+        *trust.warnings(data),
         f"- **What it predicts:** `{data.target}` from {len(data.features)} columns "
         f"of `{data.path}` ({data.rows} rows: {data.train_rows} to learn from, "
-        f"{data.test_rows} held out to test it)."
+        f"{data.test_rows} held out to test it).",
     ]
     if current().name == "classification":
         key = "accuracy"
         right = (
             f"- **How often it is right:** about {_per_100(report[key])} of every 100 "
-            f"cases in the held-out data"
+            f"cases, on {rows} held-out rows"
         )
         if key in baseline:
             right += (
@@ -88,15 +90,15 @@ def summary(
             low, high = interval[key]["low"], interval[key]["high"]
             sure = (
                 f"between {_per_100(low)} and {_per_100(high)} of every 100 "
-                "(bootstrap interval over the held-out rows)"
+                f"({trust.method(key, rows, cfg.evaluate.bootstrap)})"
             )
         else:
             sure = None
     else:
         key = "mae"
         right = (
-            f"- **How close it is:** on the held-out data its predictions are off by "
-            f"{report[key]:.3g} on average (mean absolute error, in the units of "
+            f"- **How close it is:** on {rows} held-out rows its predictions are off "
+            f"by {report[key]:.3g} on average (mean absolute error, in the units of "
             f"`{data.target}`)"
         )
         if key in baseline:
@@ -108,13 +110,17 @@ def summary(
         sure = None
         if key in interval:
             low, high = interval[key]["low"], interval[key]["high"]
-            sure = f"between {low:.3g} and {high:.3g} (bootstrap interval)"
+            sure = (
+                f"between {low:.3g} and {high:.3g} "
+                f"({trust.method(key, rows, cfg.evaluate.bootstrap)})"
+            )
     if sure is None:
         sure = (
-            f"measured once on {data.test_rows} held-out rows; with other rows it "
+            f"measured once on {rows} held-out rows; with other rows it "
             "would differ (no uncertainty estimate in this run)"
         )
-    lines.append(f"- **How sure that number is:** {sure}.")
+    lines.append(f"- **How sure that number is:** {sure}{trust.rough(rows)}.")
+    lines.append(trust.rests_on(data, cfg.evaluate.bootstrap, report.get("ci", {})))
     top = [str(c) for c in insight.ranking["column"][:3]]
     named = "; ".join(f"`{c}` ({_direction(insight, c)})" for c in top)
     lines.append(f"- **The columns that matter most:** {named}.")

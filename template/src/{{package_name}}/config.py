@@ -13,6 +13,8 @@ from .sections import Section, load_params
 from .tasks import current
 
 IMPUTERS = ("mean", "median", "most_frequent")
+LOWER_IS_BETTER = frozenset({"rmse", "mae"})
+"""Known metrics where lower is better; every other known metric: higher."""
 ON_SOFT_FINDING = ("warn", "reject")
 
 
@@ -25,6 +27,8 @@ class DataConfig:
     drop: tuple[str, ...]
     test_size: float
     seed: int
+    na_values: tuple[str, ...] = ()
+    """Cell texts that mean "missing" besides the usual ones (NA, n/a, ...)."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,7 @@ def load_config(path: Path) -> Config:
             drop=data.names("drop"),
             test_size=data.number("test_size", 0.0, 1.0),
             seed=data.integer("seed", minimum=0),
+            na_values=data.names("na_values"),
         ),
         features=FeaturesConfig(
             numeric_imputer=features.text("numeric_imputer", IMPUTERS),
@@ -136,7 +141,7 @@ def load_config(path: Path) -> Config:
         model=_model(model, path),
         evaluate=EvaluateConfig(
             primary_metric=evaluate.text("primary_metric", task.metrics),
-            greater_is_better=evaluate.flag("greater_is_better"),
+            greater_is_better=_direction(evaluate),
             min_test_rows=evaluate.integer("min_test_rows"),
             cv_folds=evaluate.integer("cv_folds"),
             bootstrap=evaluate.integer("bootstrap", minimum=0),
@@ -146,6 +151,21 @@ def load_config(path: Path) -> Config:
         tune=_tune(params, model.text("type"), path),
         raw=params,
     )
+
+
+def _direction(evaluate: Section) -> bool:
+    """`evaluate.greater_is_better`, refused when it contradicts the metric."""
+    metric = evaluate.text("primary_metric")
+    greater = evaluate.flag("greater_is_better")
+    if greater == (metric in LOWER_IS_BETTER):
+        right = "false" if metric in LOWER_IS_BETTER else "true"
+        raise evaluate._fail(
+            "greater_is_better",
+            f"{right} for primary_metric {metric} "
+            f"({'lower' if right == 'false' else 'higher'} is better), or the "
+            "champion gate would prefer the worse model",
+        )
+    return greater
 
 
 def _model(model: Section, path: Path) -> ModelConfig:

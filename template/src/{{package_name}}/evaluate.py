@@ -27,6 +27,7 @@ from . import (
     paths,
     registry,
     tracking,
+    trust,
     validation,
 )
 from .artifacts import DataSummary
@@ -80,10 +81,14 @@ def certainty(
     }
 
 
-def report(scores: dict[str, float], facts: dict[str, Any]) -> dict[str, Any]:
-    """reports/metrics.json: the test metrics first, then how sure they are."""
+def report(
+    scores: dict[str, float], facts: dict[str, Any], rows: int
+) -> dict[str, Any]:
+    """reports/metrics.json: the test metrics first, the `rows` they rest on, then
+    how sure they are (accuracy: Wilson interval; others: bootstrap; trust.py)."""
     result: dict[str, Any] = {
         **scores,
+        "test_rows": rows,
         "baseline": facts["baseline"],
         "cv": facts["cv"],
         "ci": facts["ci"],
@@ -139,8 +144,9 @@ def measure(cfg: Config, root: Path) -> Measured:
     task = current()
     scores = task.compute_metrics(model, features, target)
     facts = certainty(cfg, root, model, test)
+    facts["ci"].update(trust.proportion_intervals(scores, len(test)))
     found = insight.gather(cfg, root, model, features, target)
-    sure = report(scores, facts)
+    sure = report(scores, facts, len(test))
     results = {**sure, **found.report}
     write_json(root / paths.METRICS, results)
     images = task.write_plots(model, features, target, root) + found.images
