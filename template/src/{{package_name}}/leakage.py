@@ -3,7 +3,7 @@
 A model that reads the label in disguise (a 0/1 copy of it, a code set after the
 outcome, an id that numbers the rows class by class) scores near perfectly and
 means nothing. `prepare` scores every feature column ALONE on the training rows:
-a shallow decision tree on that one column, cross-validated over FOLDS folds
+a decision tree on that one column, cross-validated over FOLDS folds
 (at most MAX_ROWS rows, drawn at random). Its score is the balanced accuracy
 (classification: 1 is perfect, 1 / classes is guessing) or R² (regression: 1
 is perfect). A column scoring at least LEAK_SCORE is reported on the console
@@ -22,7 +22,9 @@ LEAK_SCORE = 0.98
 """A column alone scoring at least this is named as likely leakage."""
 FOLDS = 3
 MAX_ROWS = 5000
-DEPTH = 4
+DEPTH = None
+"""Trees grow until pure: a column that decides the target scores near 1 out of
+fold, one that merely relates to it less (an overfitted tree generalises badly)."""
 
 
 @dataclass(frozen=True)
