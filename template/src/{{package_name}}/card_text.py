@@ -29,12 +29,34 @@ GLOSSARY = {
     "over the classes",
     "brier_score": "mean squared gap between the predicted probabilities and what "
     "happened: 0 is perfect, lower is better",
+    "roc_auc": "area under the ROC curve: the chance that a case of a class gets a "
+    "higher probability of it than a case of another class (one-vs-rest, averaged "
+    "over the classes); 0.5 is guessing, 1 is perfect",
+    "log_loss": "mean of minus the log of the probability given to the true class: "
+    "0 is perfect, lower is better; punishes confident mistakes",
     "r2": "share of the target's variation the model explains: 1 is perfect, 0 is "
     "no better than always predicting the mean",
     "rmse": "root mean squared error: the typical size of an error, in the "
     "target's units, large errors weighing more",
     "mae": "mean absolute error: the average size of an error, in the target's units",
 }
+
+RELATIONS = {
+    "spearman": "Spearman",
+    "correlation_ratio": "correlation ratio",
+    "cramers_v": "Cramér's V",
+}
+"""The profile's measures of relation to the target, as the card names them."""
+
+
+def _relation(measure: str, value: float | None) -> str:
+    """'+0.42 (Spearman)', '0.87 (correlation ratio)': signed only if it has one."""
+    if value is None:
+        return "n/a"
+    name = RELATIONS.get(measure, measure.replace("_", " "))
+    return (
+        f"{value:+.2f} ({name})" if measure == "spearman" else f"{value:.2f} ({name})"
+    )
 
 
 def _per_100(value: float) -> int:
@@ -44,6 +66,9 @@ def _per_100(value: float) -> int:
 def _direction(insight: Insight, column: str) -> str:
     """How higher values of `column` move the prediction, in words."""
     for item in insight.directions:
+        if item.column == column and item.toward is not None:
+            way = "toward" if (item.correlation or 0) > 0 else "away from"
+            return f"higher values push {way} '{item.toward}'"
         if item.column == column and item.correlation is None:
             return "its effect depends on the value"
         if item.column == column and item.correlation is not None:
@@ -170,12 +195,7 @@ def data_profile(profile: dict[str, Any] | None) -> str:
             span = _span(entry)
         else:
             span = ", ".join(f"{k} ({v})" for k, v in entry["top_values"].items())
-        value = entry["relation_value"]
-        relation = (
-            "n/a"
-            if value is None
-            else f"{value:+.2f} ({entry['relation'].replace('_', ' ')})"
-        )
+        relation = _relation(entry["relation"], entry["relation_value"])
         missing = _share(entry["missing_share"])
         rows.append(
             f"| `{entry['column']}` | {entry['kind']} | {missing} "

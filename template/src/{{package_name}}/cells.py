@@ -73,6 +73,5 @@ def check_magnitude(
         raise DataError(
             f"{where}: column '{name}' holds infinite or huge values "
             f"(above {MAX_MAGNITUDE:g} in size) in {rows_text(huge, values)}; "
-            "use finite numbers or empty those cells (an identifier: add it to "
-            "data.drop in params.yaml)"
+            "use finite numbers or empty those cells"
         )
