@@ -45,6 +45,14 @@ class Evaluation:
     metrics: dict[str, float]
     run_id: str
     promotion: registry.Promotion
+    test_rows: int = 0
+    """How many held-out rows the metrics rest on."""
+
+    @property
+    def headline(self) -> str:
+        """'accuracy=0.9558, ... on 113 held-out rows', as the console says it."""
+        scores = ", ".join(f"{k}={v:.4f}" for k, v in self.metrics.items())
+        return f"{scores} on {self.test_rows} held-out rows"
 
 
 def certainty(
@@ -229,4 +237,6 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
         )
         card_path = write_card(cfg, root, m, run_id, promotion)
         tracking.log_artifact(card_path, "reports")
-    return Evaluation(metrics=m.scores, run_id=run_id, promotion=promotion)
+    return Evaluation(
+        metrics=m.scores, run_id=run_id, promotion=promotion, test_rows=len(m.test)
+    )
