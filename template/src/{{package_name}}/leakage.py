@@ -55,7 +55,7 @@ def _numbers(values: pd.Series) -> np.ndarray:
     """One column as floats a tree can split: text by sorted value, dates by
     time, booleans as 0/1; missing below every value."""
     if pd.api.types.is_datetime64_any_dtype(values):
-        numbers = values.astype("int64").astype(float).where(values.notna())
+        numbers = (values - values.min()) / pd.Timedelta(days=1)  # NaT stays NaN
     elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(
         values
     ):
