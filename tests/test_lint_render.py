@@ -130,8 +130,8 @@ def test_plain_sources_pass_ruff_in_place(tmp_path: Path, lint_env: Path) -> Non
     """ruff reads the template's sources where they are, with the project's settings."""
     root = render(tmp_path / "p")
     tasks = [str(p) for p in (PACKAGE_SOURCES / "tasks").iterdir() if "{% if" in p.name]
-    # one module per task, and the classifier's calibration
-    assert len(tasks) == len(QUESTIONS["task"]["choices"]) + 1
+    # one module per task, and the classifier's calibration and plots
+    assert len(tasks) == len(QUESTIONS["task"]["choices"]) + 2
     config = ("--config", str(root / "pyproject.toml"))
     for command in (("ruff", "check"), ("ruff", "format", "--check")):
         result = run(lint_env, PACKAGE_SOURCES, *command, *config, ".", *tasks)

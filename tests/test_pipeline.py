@@ -55,10 +55,13 @@ def test_metrics_are_sane(project: Project) -> None:
             "precision_macro",
             "recall_macro",
             "brier_score",
+            "roc_auc",
+            "log_loss",
         },
         "regression": {"r2", "rmse", "mae"},
     }[task]
-    assert set(metrics) == expected | {"baseline", "cv", "ci"}
+    assert set(metrics) == expected | {"test_rows", "baseline", "cv", "ci"}
+    assert metrics["test_rows"] == project.read_json("data/prepared/summary.json")["test_rows"]
     # the model beats the trivial baseline on the same rows, and says how sure it is
     primary = {"classification": "f1_macro", "regression": "rmse"}[task]
     better = max if task == "classification" else min
@@ -135,6 +138,7 @@ def test_model_card_holds_the_run(project: Project) -> None:
     _, front, body = card.split("---\n", 2)
     meta = yaml.safe_load(front)
     report = project.read_json("reports/metrics.json")
+    rows = report.pop("test_rows")
     metrics = {k: v for k, v in report.items() if not isinstance(v, dict)}
     results = meta["model-index"][0]["results"][0]
     assert {m["type"]: m["value"] for m in results["metrics"]} == metrics
@@ -164,6 +168,18 @@ def test_model_card_holds_the_run(project: Project) -> None:
     assert "**Demo data.**" in body and meta["status"] == "draft"
     for heading in ("## Summary", "## Data at a glance", "## What drives the predictions"):
         assert heading in body
+    # the plain-words opening: how many rows each number rests on, and how sure
+    summary = project.read_json("data/prepared/summary.json")
+    assert (
+        f"- **What the numbers rest on:** every test number on the {rows} held-out rows "
+        f"the model never saw; cross-validation on the {summary['train_rows']} training rows."
+    ) in body
+    if project.answers["task"] == "classification":
+        assert f"of every 100 cases, on {rows} held-out rows" in body
+        assert f"(Wilson score interval on {rows} held-out rows)" in body
+    else:
+        assert f"on {rows} held-out rows its predictions are off by" in body
+    assert "likely leakage" not in body and "Rows without a target" not in body
     for image in (project.path / "reports/figures").iterdir():
         assert f"](reports/figures/{image.name})" in body
 

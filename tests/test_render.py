@@ -20,8 +20,9 @@ PACKAGE_MODULES = (
     "artifacts.py",
     "boosting.py",
     "card_text.py",
-    "ci.py",
+    "cells.py",
     "check.py",
+    "ci.py",
     "cli.py",
     "cluster.py",
     "config.py",
@@ -29,6 +30,7 @@ PACKAGE_MODULES = (
     "data.py",
     "demo.py",
     "drift.py",
+    "drivers.py",
     "errors.py",
     "evaluate.py",
     "explain.py",
@@ -39,6 +41,7 @@ PACKAGE_MODULES = (
     "importance.py",
     "insight.py",
     "judging.py",
+    "leakage.py",
     "lineage.py",
     "loading.py",
     "model_card.py",
@@ -61,6 +64,7 @@ PACKAGE_MODULES = (
     "stores.py",
     "tasks/__init__.py",
     "tracking.py",
+    "trust.py",
     "train.py",
     "tune.py",
     "train_cluster.py",
@@ -123,8 +127,9 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
     # What varies by task: one module (and its tests) for the chosen task only.
     task = answers["task"]
     files |= {f"src/{package}/tasks/{task}.py", f"tests/test_{task}.py"}
-    if task == "classification":  # calibration and decision thresholds
+    if task == "classification":  # calibration and decision thresholds, plots
         files.add(f"src/{package}/tasks/calibration.py")
+        files.add(f"src/{package}/tasks/class_plots.py")
     # Lifecycle: the dependency bot's config.
     files |= {
         "renovate": {"renovate.json"},

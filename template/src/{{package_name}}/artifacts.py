@@ -7,7 +7,7 @@ readers (evaluate, predict, serving, the model card) then use typed fields.
 """
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,11 @@ class DataSummary:
     test_rows: int
     target: str
     features: list[str]
+    unlabelled: int = 0
+    """Rows of the file without a target value: left out of both splits."""
+    leaks: list[dict[str, Any]] = field(default_factory=list)
+    """Columns that alone nearly decide the target (leakage.py): column, score,
+    measure."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object, keys in file order (the model card reads these)."""
@@ -57,6 +62,8 @@ class DataSummary:
                 test_rows=int(data["test_rows"]),
                 target=str(data["target"]),
                 features=[str(f) for f in data["features"]],
+                unlabelled=int(data.get("unlabelled", 0)),
+                leaks=[dict(leak) for leak in data.get("leaks", [])],
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise DataError(

@@ -10,7 +10,7 @@ that need them are left out.
 
 from typing import Any
 
-from . import paths, segmenting
+from . import paths, segmenting, trust
 from .artifacts import DataSummary
 from .config import Config
 from .insight import Insight
@@ -29,12 +29,34 @@ GLOSSARY = {
     "over the classes",
     "brier_score": "mean squared gap between the predicted probabilities and what "
     "happened: 0 is perfect, lower is better",
+    "roc_auc": "area under the ROC curve: the chance that a case of a class gets a "
+    "higher probability of it than a case of another class (one-vs-rest, averaged "
+    "over the classes); 0.5 is guessing, 1 is perfect",
+    "log_loss": "mean of minus the log of the probability given to the true class: "
+    "0 is perfect, lower is better; punishes confident mistakes",
     "r2": "share of the target's variation the model explains: 1 is perfect, 0 is "
     "no better than always predicting the mean",
     "rmse": "root mean squared error: the typical size of an error, in the "
     "target's units, large errors weighing more",
     "mae": "mean absolute error: the average size of an error, in the target's units",
 }
+
+RELATIONS = {
+    "spearman": "Spearman",
+    "correlation_ratio": "correlation ratio",
+    "cramers_v": "Cramér's V",
+}
+"""The profile's measures of relation to the target, as the card names them."""
+
+
+def _relation(measure: str, value: float | None) -> str:
+    """'+0.42 (Spearman)', '0.87 (correlation ratio)': signed only if it has one."""
+    if value is None:
+        return "n/a"
+    name = RELATIONS.get(measure, measure.replace("_", " "))
+    return (
+        f"{value:+.2f} ({name})" if measure == "spearman" else f"{value:.2f} ({name})"
+    )
 
 
 def _per_100(value: float) -> int:
@@ -44,6 +66,9 @@ def _per_100(value: float) -> int:
 def _direction(insight: Insight, column: str) -> str:
     """How higher values of `column` move the prediction, in words."""
     for item in insight.directions:
+        if item.column == column and item.toward is not None:
+            way = "toward" if (item.correlation or 0) > 0 else "away from"
+            return f"higher values push {way} '{item.toward}'"
         if item.column == column and item.correlation is None:
             return "its effect depends on the value"
         if item.column == column and item.correlation is not None:
@@ -67,16 +92,18 @@ def summary(
     metric = cfg.evaluate.primary_metric
     baseline = report.get("baseline") or {}
     interval = report.get("ci") or {}
+    rows = data.test_rows
     lines = [
+        *trust.warnings(data),
         f"- **What it predicts:** `{data.target}` from {len(data.features)} columns "
         f"of `{data.path}` ({data.rows} rows: {data.train_rows} to learn from, "
-        f"{data.test_rows} held out to test it)."
+        f"{data.test_rows} held out to test it).",
     ]
     if current().name == "classification":
         key = "accuracy"
         right = (
             f"- **How often it is right:** about {_per_100(report[key])} of every 100 "
-            f"cases in the held-out data"
+            f"cases, on {rows} held-out rows"
         )
         if key in baseline:
             right += (
@@ -88,15 +115,15 @@ def summary(
             low, high = interval[key]["low"], interval[key]["high"]
             sure = (
                 f"between {_per_100(low)} and {_per_100(high)} of every 100 "
-                "(bootstrap interval over the held-out rows)"
+                f"({trust.method(key, rows, cfg.evaluate.bootstrap)})"
             )
         else:
             sure = None
     else:
         key = "mae"
         right = (
-            f"- **How close it is:** on the held-out data its predictions are off by "
-            f"{report[key]:.3g} on average (mean absolute error, in the units of "
+            f"- **How close it is:** on {rows} held-out rows its predictions are off "
+            f"by {report[key]:.3g} on average (mean absolute error, in the units of "
             f"`{data.target}`)"
         )
         if key in baseline:
@@ -108,13 +135,17 @@ def summary(
         sure = None
         if key in interval:
             low, high = interval[key]["low"], interval[key]["high"]
-            sure = f"between {low:.3g} and {high:.3g} (bootstrap interval)"
+            sure = (
+                f"between {low:.3g} and {high:.3g} "
+                f"({trust.method(key, rows, cfg.evaluate.bootstrap)})"
+            )
     if sure is None:
         sure = (
-            f"measured once on {data.test_rows} held-out rows; with other rows it "
+            f"measured once on {rows} held-out rows; with other rows it "
             "would differ (no uncertainty estimate in this run)"
         )
-    lines.append(f"- **How sure that number is:** {sure}.")
+    lines.append(f"- **How sure that number is:** {sure}{trust.rough(rows)}.")
+    lines.append(trust.rests_on(data, cfg.evaluate.bootstrap, report.get("ci", {})))
     top = [str(c) for c in insight.ranking["column"][:3]]
     named = "; ".join(f"`{c}` ({_direction(insight, c)})" for c in top)
     lines.append(f"- **The columns that matter most:** {named}.")
@@ -164,12 +195,7 @@ def data_profile(profile: dict[str, Any] | None) -> str:
             span = _span(entry)
         else:
             span = ", ".join(f"{k} ({v})" for k, v in entry["top_values"].items())
-        value = entry["relation_value"]
-        relation = (
-            "n/a"
-            if value is None
-            else f"{value:+.2f} ({entry['relation'].replace('_', ' ')})"
-        )
+        relation = _relation(entry["relation"], entry["relation_value"])
         missing = _share(entry["missing_share"])
         rows.append(
             f"| `{entry['column']}` | {entry['kind']} | {missing} "

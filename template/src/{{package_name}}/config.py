@@ -13,6 +13,8 @@ from .sections import Section, load_params
 from .tasks import current
 
 IMPUTERS = ("mean", "median", "most_frequent")
+LOWER_IS_BETTER = frozenset({"rmse", "mae"})
+"""Known metrics where lower is better; every other known metric: higher."""
 ON_SOFT_FINDING = ("warn", "reject")
 SECTIONS = ("data", "features", "model", "evaluate", "tune", "monitor")
 """The sections of params.yaml; each loader below checks every key of its own."""
@@ -27,6 +29,8 @@ class DataConfig:
     drop: tuple[str, ...]
     test_size: float
     seed: int
+    na_values: tuple[str, ...] = ()
+    """Cell texts that mean "missing" besides the usual ones (NA, n/a, ...)."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,7 @@ def load_config(path: Path) -> Config:
             drop=data.names("drop"),
             test_size=data.number("test_size", 0.0, 1.0),
             seed=data.integer("seed", minimum=0),
+            na_values=data.names("na_values"),
         ),
         features=FeaturesConfig(
             numeric_imputer=features.text("numeric_imputer", IMPUTERS),
@@ -144,7 +149,7 @@ def load_config(path: Path) -> Config:
         model=_model(model, path),
         evaluate=EvaluateConfig(
             primary_metric=evaluate.text("primary_metric", task.metrics),
-            greater_is_better=evaluate.flag("greater_is_better"),
+            greater_is_better=_direction(evaluate),
             min_test_rows=evaluate.integer("min_test_rows"),
             cv_folds=evaluate.integer("cv_folds"),
             bootstrap=evaluate.integer("bootstrap", minimum=0),
@@ -157,6 +162,21 @@ def load_config(path: Path) -> Config:
     for section in (data, features, evaluate):
         section.known()
     return cfg
+
+
+def _direction(evaluate: Section) -> bool:
+    """`evaluate.greater_is_better`, refused when it contradicts the metric."""
+    metric = evaluate.text("primary_metric")
+    greater = evaluate.flag("greater_is_better")
+    if greater == (metric in LOWER_IS_BETTER):
+        right = "false" if metric in LOWER_IS_BETTER else "true"
+        raise evaluate._fail(
+            "greater_is_better",
+            f"{right} for primary_metric {metric} "
+            f"({'lower' if right == 'false' else 'higher'} is better), or the "
+            "champion gate would prefer the worse model",
+        )
+    return greater
 
 
 def _model(model: Section, path: Path) -> ModelConfig:

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import overload
 
+import numpy as np
 import pandas as pd
 
-from . import paths
+from . import leakage, paths
 from .artifacts import DataSummary
 from .config import Config, DataConfig
-from .errors import DataError
+from .errors import DataError, warn
 from .features import conform, detect_kinds
 from .files import atomic_path
 from .tasks import current
@@ -23,6 +24,8 @@ from .tasks import current
 MIN_ROWS = 2
 """Fewer rows with a target than this cannot even be split."""
 
+PREFIXES = ("probability_", "explain_")
+"""Of the columns predict adds (predict.py): `prediction`, then names with these."""
 READERS = {".csv": "CSV", ".parquet": "Parquet", ".pq": "Parquet"}
 
 
@@ -59,19 +62,28 @@ def shown(path: Path | str) -> Path | str:
         return path
 
 
-def read_table(path: Path, setting: str = "data.path in params.yaml") -> pd.DataFrame:
+def read_table(
+    path: Path,
+    setting: str = "data.path in params.yaml",
+    na_values: tuple[str, ...] = (),
+) -> pd.DataFrame:
     """Read a CSV or Parquet file; errors name the file and the `setting` to fix.
 
     CSV files are UTF-8 (a byte-order mark is fine), comma-separated, with one
-    header row of distinct column names.
+    header row of distinct column names. Cells holding one of `na_values`
+    (data.na_values) are read as missing, besides pandas' own markers.
     """
     kind = readable(path, setting)
     with reading(path, kind):
         if kind == "CSV":
             # low_memory=False: one type per column for the whole file, not per chunk.
-            frame = pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
+            frame = pd.read_csv(
+                path, encoding="utf-8-sig", low_memory=False, na_values=list(na_values)
+            )
         else:
             frame = pd.read_parquet(path)
+            if na_values:
+                frame = frame.replace(list(na_values), np.nan).infer_objects()
     check_columns(frame, path)
     if frame.empty:
         raise DataError(
@@ -237,17 +249,38 @@ def validate(frame: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
             f"{source}: feature columns {empty} have no values; fill them in or "
             "add them to data.drop in params.yaml"
         )
+    check_reserved(features, source)
     features = conform(features, detect_kinds(features, str(source)), str(source))
     target = current().conform_target(target, source)
     frame = features.assign(**{cfg.target: target})
+    unlabelled = int(target.isna().sum())
+    if unlabelled:
+        warn(
+            f"{source}: {unlabelled} of {len(frame)} rows have no value in "
+            f"'{cfg.target}' and are left out of training and testing"
+        )
     return frame[target.notna()].reset_index(drop=True)
+
+
+def check_reserved(features: pd.DataFrame, source: Path) -> None:
+    """Refuse a feature column named like one `predict` adds to its output."""
+    names = [str(c) for c in features.columns]
+    if taken := [c for c in names if c == "prediction" or c.startswith(PREFIXES)]:
+        raise DataError(
+            f"{source}: feature columns {taken} have names that predict writes "
+            "(prediction, probability_<class>, explain_*); rename them in the "
+            "file, or add them to data.drop in params.yaml"
+        )
 
 
 def split(
     frame: pd.DataFrame, cfg: DataConfig, min_test_rows: int = 1
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Hold out `test_size` of the rows, as the task draws them (tasks/)."""
-    test = current().hold_out(frame, cfg.target, cfg.test_size, cfg.seed)
+    try:
+        test = current().hold_out(frame, cfg.target, cfg.test_size, cfg.seed)
+    except DataError as exc:
+        raise DataError(f"{cfg.path}: {exc}") from exc
     train = frame.drop(index=test.index)
     if len(test) < min_test_rows or train.empty:
         needed = math.ceil(min_test_rows / cfg.test_size)
@@ -274,8 +307,14 @@ def split_data(cfg: Config, root: Path) -> Prepared:
     """Read, validate and split the data in memory: what `prepare` writes, and
     what the `check` stage tries before any stage touches an output."""
     source = root / cfg.data.path
-    frame = validate(read_table(source), cfg.data)
+    raw = read_table(source, na_values=cfg.data.na_values)
+    frame = validate(raw, cfg.data)
     train, test = split(frame, cfg.data, cfg.evaluate.min_test_rows)
+    leaks = leakage.find(
+        train, cfg.data.target, current().name == "classification", cfg.data.seed
+    )
+    for leak in leaks:
+        warn(f"{cfg.data.path}: LIKELY LEAKAGE: {leak.sentence(cfg.data.target)}")
     summary = DataSummary(
         path=cfg.data.path.as_posix(),
         md5=file_md5(source),
@@ -284,5 +323,7 @@ def split_data(cfg: Config, root: Path) -> Prepared:
         test_rows=len(test),
         target=cfg.data.target,
         features=[str(c) for c in frame.columns if c != cfg.data.target],
+        unlabelled=len(raw) - len(frame),
+        leaks=[leak.to_dict() for leak in leaks],
     )
     return Prepared(train=train, test=test, summary=summary)

@@ -31,6 +31,7 @@ from . import (
     provenance,
     registry,
     tracking,
+    trust,
     validation,
 )
 from .artifacts import DataSummary
@@ -50,6 +51,14 @@ class Evaluation:
     metrics: dict[str, float]
     run_id: str
     promotion: registry.Promotion
+    test_rows: int = 0
+    """How many held-out rows the metrics rest on."""
+
+    @property
+    def headline(self) -> str:
+        """'accuracy=0.9558, ... on 113 held-out rows', as the console says it."""
+        scores = ", ".join(f"{k}={v:.4f}" for k, v in self.metrics.items())
+        return f"{scores} on {self.test_rows} held-out rows"
 
 
 def certainty(
@@ -91,10 +100,14 @@ def certainty(
     }
 
 
-def report(scores: dict[str, float], facts: dict[str, Any]) -> dict[str, Any]:
-    """reports/metrics.json: the test metrics first, then how sure they are."""
+def report(
+    scores: dict[str, float], facts: dict[str, Any], rows: int
+) -> dict[str, Any]:
+    """reports/metrics.json: the test metrics first, the `rows` they rest on, then
+    how sure they are (accuracy: Wilson interval; others: bootstrap; trust.py)."""
     result: dict[str, Any] = {
         **scores,
+        "test_rows": rows,
         "baseline": facts["baseline"],
         "cv": facts["cv"],
         "ci": facts["ci"],
@@ -151,9 +164,10 @@ def measure(cfg: Config, root: Path) -> Measured:
     progress.step(f"scoring the model on {len(test)} test rows")
     scores = task.compute_metrics(model, features, target)
     facts = certainty(cfg, root, model, test)
+    facts["ci"].update(trust.proportion_intervals(scores, len(test)))
     progress.step("explanations: importance, SHAP, partial dependence, segments")
     found = insight.gather(cfg, root, model, features, target)
-    sure = report(scores, facts)
+    sure = report(scores, facts, len(test))
     results = {**sure, **found.report}
     write_json(root / paths.METRICS, results)
     images = task.write_plots(model, features, target, root) + found.images
@@ -237,4 +251,6 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
             )
         card_path = write_card(cfg, root, m, run_id, promotion)
         tracking.log_artifact(card_path, "reports")
-    return Evaluation(metrics=m.scores, run_id=run_id, promotion=promotion)
+    return Evaluation(
+        metrics=m.scores, run_id=run_id, promotion=promotion, test_rows=len(m.test)
+    )

@@ -9,6 +9,9 @@ model's own number for that row in its output units:
   softmax score);
 - gradient-boosted trees: their raw score (log-odds for classifiers).
 
+LightGBM is explained by its own TreeSHAP (`pred_contrib`), on the trees it
+predicts with (early stopping keeps a few more).
+
 Tree models are explained with SHAP's exact tree algorithm (the `shap`
 library, path-dependent: no background data needed); linear models exactly by
 `coefficient * transformed value` around the intercept, which for scaled
@@ -93,8 +96,9 @@ class Explainer:
         self.groups = column_groups(model)
         self.classes = getattr(self.estimator, "classes_", None)
         self.linear = hasattr(self.estimator, "coef_")
+        self.booster: Any = getattr(self.estimator, "booster_", None)  # boosting.py
         self.tree: Any = None
-        if not self.linear:
+        if not self.linear and self.booster is None:
             self.tree = _tree_explainer(self.estimator)
 
     def explain(self, features: pd.DataFrame) -> Explanation:
@@ -102,6 +106,8 @@ class Explainer:
         inputs = np.asarray(self.transform.transform(features), dtype=float)
         if self.linear:
             base, values, units = self._linear(inputs)
+        elif self.booster is not None:
+            base, values, units = self._lightgbm(inputs)
         else:
             base, values, units = self._trees(inputs)
         grouped = np.column_stack(
@@ -163,6 +169,20 @@ class Explainer:
         base = sign * expected[0]
         return base, sign[:, None] * values, "log-odds of the predicted class"
 
+    def _lightgbm(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+        """LightGBM's own TreeSHAP (pred_contrib), on the trees it predicts with."""
+        found = np.asarray(self.booster.predict(inputs, pred_contrib=True))
+        per = found.reshape(len(inputs), -1, inputs.shape[1] + 1)  # rows, outputs
+        if self.classes is None or per.shape[1] == 1:
+            units = "prediction" if self.classes is None else "log-odds"
+            sign = np.ones(len(inputs))
+            if self.classes is not None:  # binary margin: log-odds of class 1
+                sign = np.where(self._predicted(inputs) == 1, 1.0, -1.0)
+                units = "log-odds of the predicted class"
+            return sign * per[:, 0, -1], sign[:, None] * per[:, 0, :-1], units
+        chosen, rows = self._predicted(inputs), np.arange(len(inputs))
+        return per[rows, chosen, -1], per[rows, chosen, :-1], self._tree_units()
+
     def _tree_units(self) -> str:
         if hasattr(self.estimator, "predict_proba") and hasattr(
             self.estimator, "estimators_"
@@ -181,7 +201,7 @@ class Explainer:
             scores = np.asarray(
                 estimator.decision_function(inputs)
                 if hasattr(estimator, "decision_function")
-                else estimator.predict(inputs, raw_score=True),  # LightGBM
+                else self.booster.predict(inputs, raw_score=True),  # LightGBM
                 dtype=float,
             )
             if scores.ndim == 1:

@@ -3,7 +3,7 @@
 Every feature column has one kind, decided once on the training rows:
 
 - "number": numbers and booleans (True/False become 1/0); finite, at most
-  MAX_MAGNITUDE in size;
+  MAX_MAGNITUDE in size (cells.py), however the file stores them;
 - "datetime": Parquet timestamps, or CSV text in ISO 8601 (2024-05-31,
   2024-05-31T14:00:00+02:00); expanded inside the model to numeric parts
   (days since 1970, year, month, day, weekday, hour), read as UTC;
@@ -32,38 +32,16 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
+from .cells import check_magnitude, check_text_numbers, rows_text
 from .config import FeaturesConfig
 from .errors import DataError
 
 NUMBER, DATETIME, STRING = "number", "datetime", "string"
-MAX_MAGNITUDE = 1e15
-"""Largest absolute value a number may have (tree models compute in float32)."""
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DATETIME_PARTS = ("days", "year", "month", "day", "weekday", "hour")
-SHOWN = 5
-"""How many offending rows an error message lists."""
 # The ColumnTransformer's part for each kind, by name (see build_preprocessor).
 PARTS = {"numeric": NUMBER, "datetime": DATETIME, "categorical": STRING}
 NATIVE_MAX_CATEGORIES = 255  # HistGradientBoosting's max_bins: codes per column
-
-
-def rows_text(bad: "pd.Series[bool]", values: pd.Series) -> str:
-    """The first few rows (1 = first data row) where `bad` holds, and their values:
-    "rows 3, 8 ('x', inf)"; counted by the index, which a batch of a file carries
-    on from the batch before (partitions.batches)."""
-    positions = np.flatnonzero(bad.to_numpy())
-    counted = pd.api.types.is_integer_dtype(bad.index.dtype)
-    rows = bad.index[positions] if counted else positions
-    shown = ", ".join(str(r + 1) for r in rows[:SHOWN])
-    examples = ", ".join(_shown(values.iloc[p]) for p in positions[:SHOWN])
-    more = f" and {len(positions) - SHOWN} more" if len(positions) > SHOWN else ""
-    noun = "row" if len(positions) == 1 else "rows"
-    return f"{noun} {shown}{more} ({examples})"
-
-
-def _shown(value: Any) -> str:
-    text = repr(value.item() if isinstance(value, np.generic) else value)
-    return text if len(text) <= 30 else text[:27] + "..."
 
 
 def _nested(values: pd.Series) -> "pd.Series[bool]":
@@ -118,7 +96,7 @@ def detect_kinds(frame: pd.DataFrame, where: str) -> dict[str, str]:
         elif pd.api.types.is_datetime64_any_dtype(values) or _iso_dates(values):
             kinds[name] = DATETIME
         else:
-            _check_mostly_numbers(values, name, where)
+            check_text_numbers(values, name, where)
             kinds[name] = STRING
     return kinds
 
@@ -143,19 +121,6 @@ def _check_nested(values: pd.Series, name: str, where: str) -> None:
             )
 
 
-def _check_mostly_numbers(values: pd.Series, name: str, where: str) -> None:
-    """A text column that is numbers but for a few cells: a typo, not a category."""
-    present = values.notna()
-    numbers = pd.to_numeric(values, errors="coerce")
-    text = present & numbers.isna()
-    if text.sum() > 0 and text.sum() * 100 <= present.sum():
-        raise DataError(
-            f"{where}: column '{name}' holds numbers except in "
-            f"{rows_text(text, values)}; fix or empty those cells "
-            "(empty cells are imputed)"
-        )
-
-
 def conform(frame: pd.DataFrame, kinds: dict[str, str], where: str) -> pd.DataFrame:
     """The feature columns of `frame` as their kinds say; stop at a value that
     does not fit, naming the column and its first rows (1 = first data row).
@@ -173,13 +138,7 @@ def conform(frame: pd.DataFrame, kinds: dict[str, str], where: str) -> pd.DataFr
                     f"{where}: column '{name}' must hold numbers; fix or empty "
                     f"{rows_text(text, values)}"
                 )
-            huge = ~(numbers.abs() <= MAX_MAGNITUDE) & numbers.notna()
-            if huge.any():
-                raise DataError(
-                    f"{where}: column '{name}' holds infinite or huge values "
-                    f"(above {MAX_MAGNITUDE:g} in size) in {rows_text(huge, values)}; "
-                    "use finite numbers or empty those cells"
-                )
+            check_magnitude(numbers, values, name, where)
             columns[name] = numbers
         elif kind == DATETIME:
             stamps = as_datetimes(values)

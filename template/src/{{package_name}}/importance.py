@@ -25,7 +25,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.pipeline import Pipeline
 
-from . import plots
+from . import drivers, plots
 from .errors import ProjectError
 from .explain import Explainer
 
@@ -125,6 +125,8 @@ class Direction:
     mean_abs: float
     correlation: float | None
     """Of the column's value and its contribution; None when not numeric."""
+    toward: str | None = None
+    """More than two classes: the class the correlation is with (drivers.py)."""
 
 
 def directions(
@@ -149,12 +151,15 @@ def directions(
         values = values * flip[:, None]
         units = units.replace("the predicted class", f"'{classes[1]}'")
     elif classes is not None:
+        per_class = drivers.by_class(explainer, features)
         values = np.abs(values)  # no common direction across many classes
     result = []
     for j, column in enumerate(explanation.columns):
         numbers = pd.to_numeric(features[column], errors="coerce")
-        correlation = None
-        if classes is None or len(classes) == 2:
+        correlation, toward = None, None
+        if classes is not None and len(classes) > 2:
+            toward, correlation = drivers.toward(numbers, per_class[:, j], classes)
+        else:
             usable = numbers.notna().to_numpy()
             varies = np.std(values[usable, j]) > 0 and np.std(numbers[usable]) > 0
             if usable.sum() > 2 and varies:
@@ -162,7 +167,7 @@ def directions(
                     np.corrcoef(numbers[usable], values[usable, j])[0, 1]
                 )
         result.append(
-            Direction(column, float(np.abs(values[:, j]).mean()), correlation)
+            Direction(column, float(np.abs(values[:, j]).mean()), correlation, toward)
         )
     order = sorted(range(len(result)), key=lambda j: -result[j].mean_abs)
     return [result[j] for j in order], units, values[:, order]

@@ -4,7 +4,11 @@ For each feature column of the training rows: its kind, the share of missing
 cells, its range (numbers) or most common values (text), and how it relates to
 the target: Spearman's correlation with the target when both are numbers (a
 two-class target counts as 0/1), otherwise the correlation ratio (0 = the
-target does not vary with the column, 1 = the column decides it). Also the
+target does not vary with the column, 1 = the column decides it). For a target
+of more than two classes: the correlation ratio of a number column across
+the classes (how much of its spread lies between the classes), Cramér's V of a
+text column (scipy.stats.contingency.association; 0 = unrelated, 1 = the
+column decides the class). Also the
 target's balance. Written to reports/profile.json and two images under
 reports/profile/; the model card shows a compact table and evaluate
 logs all of it to MLflow.
@@ -17,7 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from . import paths, progress
+from . import TASK, paths, progress
 from .config import Config
 from .features import DATETIME, STRING, as_datetimes, detect_kinds
 from .files import atomic_path, write_json
@@ -35,6 +39,8 @@ def _relation(values: pd.Series, target: pd.Series) -> tuple[str, float | None]:
         goal = (target == sorted(target.dropna().unique(), key=str)[1]).astype(float)
     else:
         goal = pd.to_numeric(target, errors="coerce")
+    if TASK == "classification" and target.nunique() > 2:
+        return _class_relation(values, numbers, target.astype(str).where(usable))
     if numbers.notna().sum() > 2 and goal.notna().all() and numbers.nunique() > 1:
         both = usable & numbers.notna()
         rho = numbers[both].rank().corr(goal[both].rank())
@@ -46,6 +52,29 @@ def _relation(values: pd.Series, target: pd.Series) -> tuple[str, float | None]:
         total = ((goal - goal.mean()) ** 2).sum()
         return "correlation_ratio", float(np.sqrt(between / total)) if total else None
     return "none", None
+
+
+def _ratio(numbers: pd.Series, groups: pd.Series) -> float | None:
+    """The correlation ratio: sqrt(spread between the groups / total spread)."""
+    grouped = numbers.groupby(groups)
+    between = (grouped.count() * (grouped.mean() - numbers.mean()) ** 2).sum()
+    total = ((numbers - numbers.mean()) ** 2).sum()
+    return float(np.sqrt(between / total)) if total else None
+
+
+def _class_relation(
+    values: pd.Series, numbers: pd.Series, labels: pd.Series
+) -> tuple[str, float | None]:
+    """How a column relates to a target of several text classes."""
+    if numbers.notna().sum() > 2 and numbers.nunique() > 1:
+        both = numbers.notna() & labels.notna()
+        return "correlation_ratio", _ratio(numbers[both], labels[both])
+    from scipy.stats.contingency import association
+
+    table = pd.crosstab(values.fillna("(missing)").astype(str), labels)
+    if min(table.shape) < 2:
+        return "cramers_v", None
+    return "cramers_v", float(association(table.to_numpy(), method="cramer"))
 
 
 def profile(frame: pd.DataFrame, target: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ missing value is its own group, "(missing)") and the task's metrics are
 computed on each group, with its row count. Groups of fewer than
 `MIN_ROWS` rows are reported with `too_small: true` and no metrics: their
 numbers would be noise. A numeric column with more than `MAX_GROUPS` distinct
-values is cut into quartiles instead (its groups are named by their range).
+values is cut into quartiles instead, named by their range ("18 to 36").
 """
 
 from typing import Any
@@ -22,11 +22,27 @@ MISSING = "(missing)"
 
 
 def groups(values: pd.Series) -> pd.Series:
-    """The segment name of each row."""
+    """The segment name of each row; quartiles named by the smallest and largest
+    value in them, as people write a range ("18 to 36"), in ascending order."""
     if pd.api.types.is_numeric_dtype(values) and values.nunique() > MAX_GROUPS:
         binned = pd.qcut(values, 4, duplicates="drop")
-        return binned.astype(str).where(values.notna(), MISSING)
+        spans = values.groupby(binned, observed=True).agg(["min", "max"])
+        names = [f"{low:g} to {high:g}" for low, high in spans.to_numpy()]
+        labels = binned.cat.rename_categories(
+            dict(zip(spans.index, names, strict=True))
+        )
+        named = labels.astype(object).where(values.notna(), MISSING)
+        order = [*names, MISSING]
+        return pd.Series(pd.Categorical(named, categories=order), index=values.index)
     return values.astype(str).where(values.notna(), MISSING)
+
+
+def ordered(names: pd.Series) -> list[str]:
+    """The segment names present, ranges in ascending order, else sorted."""
+    if isinstance(names.dtype, pd.CategoricalDtype):
+        present = set(names)
+        return [str(n) for n in names.cat.categories if n in present]
+    return sorted(str(n) for n in names.unique())
 
 
 def segment_metrics(
@@ -48,7 +64,7 @@ def segment_metrics(
     for column in columns:
         names = groups(features[column])
         result[column] = {}
-        for name in sorted(names.unique()):
+        for name in ordered(names):
             rows = (names == name).to_numpy()
             entry: dict[str, Any] = {"rows": int(rows.sum())}
             entry["too_small"] = bool(rows.sum() < MIN_ROWS)
