@@ -78,6 +78,7 @@ PROJECT_TESTS = (
     "test_families.py",
     "test_features.py",
     "test_monitor.py",
+    "test_notebooks.py",
     "test_paths.py",
     "test_pipeline.py",
     "test_predict.py",
@@ -102,6 +103,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "dvc.yaml",
         "params.yaml",
         "pyproject.toml",
+        "notebooks/01-explore.ipynb",
     }
     files |= {f"src/{package}/{name}" for name in PACKAGE_MODULES}
     files |= {f"tests/{name}" for name in PROJECT_TESTS}
