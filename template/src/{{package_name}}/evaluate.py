@@ -25,6 +25,7 @@ from . import (
     insight,
     model_card,
     paths,
+    plots,
     registry,
     tracking,
     validation,
@@ -143,7 +144,11 @@ def measure(cfg: Config, root: Path) -> Measured:
     sure = report(scores, facts)
     results = {**sure, **found.report}
     write_json(root / paths.METRICS, results)
-    images = task.write_plots(model, features, target, root) + found.images
+    images = (
+        task.write_plots(model, features, target, root)
+        + plots.write_learning_curve(model, root)
+        + found.images
+    )
     return Measured(
         model=model,
         test=test,

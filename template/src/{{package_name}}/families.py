@@ -13,7 +13,10 @@ from typing import Any, Literal
 
 from .errors import ConfigError
 
-Kind = Literal["int", "optional_int", "float", "nonnegative", "jobs"]
+Kind = Literal[
+    "int", "optional_int", "float", "nonnegative", "jobs", "layers", "choice"
+]
+Value = int | float | str | tuple[int, ...] | None
 
 
 @dataclass(frozen=True)
@@ -22,15 +25,18 @@ class Hyperparameter:
 
     Kinds: "int" (>= minimum), "optional_int" (null or >= minimum), "float"
     (> minimum), "nonnegative" (a number >= 0), "jobs" (CPU cores: -1 for all, or
-    a count >= 1).
+    a count >= 1), "layers" (a list of whole numbers >= minimum, such as a
+    network's units per layer), "choice" (one of `choices`).
     """
 
     name: str
     kind: Kind
-    default: int | float | None
+    default: Value
     minimum: float
     """Smallest allowed value: inclusive for "int", exclusive for "float"."""
     help: str
+    choices: tuple[str, ...] = ()
+    """The allowed values of a "choice"."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,22 @@ FOREST_CAPABILITIES = Capabilities(
 LINEAR_CAPABILITIES = Capabilities(
     feature_importance=False, early_stopping=False, native_missing_values=False
 )
+
+
+def opt_in(classifier: bool) -> tuple[Family, ...]:
+    """Families whose module a render-time answer adds: torch_mlp (deep_learning).
+
+    The module is imported only when the package holds it; it imports torch only
+    when a network is built.
+    """
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    name = f"{__package__}.torch_mlp"
+    if find_spec(name) is None:
+        return ()
+    family: Family = import_module(name).family(classifier)
+    return (family,)
 
 
 def names(families: tuple[Family, ...]) -> tuple[str, ...]:

@@ -85,7 +85,23 @@ class Section:
             raise self._fail(key, f"a number between {low} and {high} (exclusive)")
         return float(value)
 
-    def hyperparameter(self, spec: families.Hyperparameter) -> int | float | None:
+    def hyperparameter(self, spec: families.Hyperparameter) -> families.Value:
+        if spec.kind == "layers":
+            value = self.values.get(spec.name)
+            if (
+                not isinstance(value, list)
+                or not value
+                or any(
+                    isinstance(v, bool) or not isinstance(v, int) or v < spec.minimum
+                    for v in value
+                )
+            ):
+                raise self._fail(
+                    spec.name, "a list of whole numbers >= 1, such as [64, 32]"
+                )
+            return tuple(value)
+        if spec.kind == "choice":
+            return self.text(spec.name, spec.choices)
         if spec.kind == "optional_int":
             return self.optional_integer(spec.name, int(spec.minimum))
         if spec.kind == "int":
