@@ -135,6 +135,9 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         files |= {"tests/test_serve.py", "tests/test_observe.py"}
     if answers["docker"]:
         files |= {"Dockerfile", ".dockerignore"}
+    # Deep learning: the torch_mlp family and its tests.
+    if answers.get("deep_learning"):
+        files |= {f"src/{package}/torch_mlp.py", "tests/test_torch_mlp.py"}
     # --- scale-out: registry test, team stack ---
     files.add("tests/test_registry.py")
     if answers.get("mlflow_tracking") == "server":
