@@ -136,7 +136,10 @@ def test_torch_mlp_trains_tracks_explains_serves_and_passes_its_tests(
     )
     assert served["predictions"] == list(rows["diagnosis"])
 
-    # The project's own suite, the notebook and torch_mlp tests among those passed.
+    # The project's own suite (it checks params.yaml's defaults: put them back), the
+    # notebook and torch_mlp tests among those passed; Jupyter as the README says.
+    project.git("checkout", "--", "params.yaml")
+    project.uv_run("jupyter", "lab", "--version")
     tests = project.uv_run("pytest", "-q", "-rA", capture=True).stdout
     assert "PASSED tests/test_notebooks.py::test_explore_notebook_runs_on_the_demo_data" in tests
     assert "PASSED tests/test_torch_mlp.py::test_torch_mlp_is_deterministic_on_cpu" in tests

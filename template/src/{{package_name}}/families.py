@@ -16,7 +16,7 @@ from .errors import ConfigError
 Kind = Literal[
     "int", "optional_int", "float", "nonnegative", "jobs", "layers", "choice"
 ]
-Value = int | float | str | tuple[int, ...] | None
+Value = int | float | str | list[int] | None
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,7 @@ class Section:
                 raise self._fail(
                     spec.name, "a list of whole numbers >= 1, such as [64, 32]"
                 )
-            return tuple(value)
+            return list(value)
         if spec.kind == "choice":
             return self.text(spec.name, spec.choices)
         if spec.kind == "optional_int":
