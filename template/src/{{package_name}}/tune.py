@@ -72,6 +72,8 @@ def check_space(cfg: Config) -> None:
                 f"{where} is not a setting of {cfg.model.type}; known: "
                 f"{', '.join(kinds)}"
             )
+        if kinds[name] == "layers":  # Optuna chooses numbers and text, not lists
+            raise ConfigError(f"{where}: set the layers in model.{cfg.model.type}")
         if isinstance(spec, dict) and isinstance(spec.get("choices"), list):
             continue
         numbers = isinstance(spec, dict) and all(
