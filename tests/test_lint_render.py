@@ -101,7 +101,7 @@ def test_render_passes_ruff_and_strict_mypy(
 @pytest.mark.parametrize("task", QUESTIONS["task"]["choices"].values())
 def test_plain_sources_are_what_the_render_writes(tmp_path: Path, task: str) -> None:
     """A template file without `.jinja` is copied as it is (only its name renders)."""
-    root = render(tmp_path / "p", task=task, serving=True)
+    root = render(tmp_path / "p", task=task, serving=True, deep_learning=True, torch_index="pypi")
     package = root / "src" / "my_ml_project"
     plain = [
         path
@@ -112,6 +112,7 @@ def test_plain_sources_are_what_the_render_writes(tmp_path: Path, task: str) -> 
     for source in plain:
         relative = source.relative_to(PACKAGE_SOURCES).as_posix()
         relative = relative.replace("{% if serving %}serving{% endif %}", "serving")
+        relative = relative.replace("{% if deep_learning %}torch_mlp.py{% endif %}", "torch_mlp.py")
         if "{% if task" in relative:
             if f"== '{task}'" not in relative:
                 continue
@@ -140,7 +141,14 @@ def test_plain_sources_pass_ruff_in_place(tmp_path: Path, lint_env: Path) -> Non
 
 @pytest.mark.parametrize("task", QUESTIONS["task"]["choices"].values())
 def test_no_package_module_is_over_300_lines(tmp_path: Path, task: str) -> None:
-    root = render(tmp_path / "p", task=task, serving=True, mlflow_tracking="server")
+    root = render(
+        tmp_path / "p",
+        task=task,
+        serving=True,
+        mlflow_tracking="server",
+        deep_learning=True,
+        torch_index="pypi",
+    )
     lengths = {
         path.relative_to(root).as_posix(): len(path.read_text().splitlines())
         for path in (root / "src").rglob("*.py")

@@ -16,6 +16,7 @@ from harness.template import render
 VARIANTS: dict[str, dict[str, Any]] = {
     "classification-serving": {"task": "classification", "serving": True},
     "regression-no-serving": {"task": "regression", "serving": False},
+    "deep-learning": {"deep_learning": True, "torch_index": "pypi"},
 }
 
 

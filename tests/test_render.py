@@ -91,6 +91,7 @@ PROJECT_TESTS = (
     "test_families.py",
     "test_features.py",
     "test_monitor.py",
+    "test_notebooks.py",
     "test_paths.py",
     "test_pipeline.py",
     "test_predict.py",
@@ -121,6 +122,7 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         "dvc.yaml",
         "params.yaml",
         "pyproject.toml",
+        "notebooks/01-explore.ipynb",
     }
     files |= {f"src/{package}/{name}" for name in PACKAGE_MODULES}
     files |= {f"tests/{name}" for name in PROJECT_TESTS}
@@ -153,6 +155,9 @@ def expected_files(answers: dict[str, Any]) -> set[str]:
         files |= {"tests/test_serve.py", "tests/test_observe.py"}
     if answers["docker"]:
         files |= {"Dockerfile", ".dockerignore"}
+    # Deep learning: the torch_mlp family and its tests.
+    if answers.get("deep_learning"):
+        files |= {f"src/{package}/torch_mlp.py", "tests/test_torch_mlp.py"}
     # --- scale-out: registry test, team stack ---
     files.add("tests/test_registry.py")
     if answers.get("mlflow_tracking") == "server":

@@ -27,6 +27,7 @@ from . import (
     lineage,
     model_card,
     paths,
+    plots,
     progress,
     provenance,
     registry,
@@ -170,7 +171,11 @@ def measure(cfg: Config, root: Path) -> Measured:
     sure = report(scores, facts, len(test))
     results = {**sure, **found.report}
     write_json(root / paths.METRICS, results)
-    images = task.write_plots(model, features, target, root) + found.images
+    images = (
+        task.write_plots(model, features, target, root)
+        + plots.write_learning_curve(model, root)
+        + found.images
+    )
     return Measured(
         model=model,
         test=test,

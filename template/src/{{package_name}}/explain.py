@@ -97,8 +97,10 @@ class Explainer:
         self.classes = getattr(self.estimator, "classes_", None)
         self.linear = hasattr(self.estimator, "coef_")
         self.booster: Any = getattr(self.estimator, "booster_", None)  # boosting.py
+        # A network (torch_mlp) keeps a few training inputs: model-agnostic SHAP.
+        self.sampled = hasattr(self.estimator, "background_")
         self.tree: Any = None
-        if not self.linear and self.booster is None:
+        if not self.linear and self.booster is None and not self.sampled:
             self.tree = _tree_explainer(self.estimator)
 
     def explain(self, features: pd.DataFrame) -> Explanation:
@@ -108,6 +110,8 @@ class Explainer:
             base, values, units = self._linear(inputs)
         elif self.booster is not None:
             base, values, units = self._lightgbm(inputs)
+        elif self.sampled:
+            base, values, units = self._permutation(inputs)
         else:
             base, values, units = self._trees(inputs)
         grouped = np.column_stack(
@@ -155,6 +159,23 @@ class Explainer:
             "softmax score of the predicted class",
         )
 
+    def _permutation(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+        """SHAP's permutation explainer against the estimator's `background_` rows:
+        any model, additive by construction, one pass of antithetic orderings."""
+        import shap
+
+        estimator = self.estimator
+        output = estimator.predict if self.classes is None else estimator.predict_proba
+        explainer = shap.PermutationExplainer(output, estimator.background_, seed=0)
+        result = explainer(inputs, max_evals=2 * inputs.shape[1] + 1, silent=True)
+        values = np.asarray(result.values, dtype=float)
+        base = np.asarray(result.base_values, dtype=float)
+        if values.ndim == 2:
+            return base, values, "prediction"
+        rows, chosen = np.arange(len(inputs)), self._predicted(inputs)
+        units = "probability of the predicted class"
+        return base[rows, chosen], values[rows, :, chosen], units
+
     def _trees(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
         values = np.asarray(self.tree.shap_values(inputs, check_additivity=False))
         expected = np.atleast_1d(np.asarray(self.tree.expected_value, dtype=float))
@@ -197,6 +218,9 @@ class Explainer:
             return np.asarray(estimator.predict(inputs), dtype=float)
         chosen = self._predicted(inputs)
         rows = np.arange(len(inputs))
+        if self.sampled:
+            probabilities = np.asarray(estimator.predict_proba(inputs), dtype=float)
+            return np.asarray(probabilities[rows, chosen])
         if self.linear or not hasattr(estimator, "estimators_"):
             scores = np.asarray(
                 estimator.decision_function(inputs)

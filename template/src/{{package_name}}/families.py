@@ -14,7 +14,10 @@ from typing import Any, Literal
 
 from .errors import ConfigError
 
-Kind = Literal["int", "optional_int", "float", "nonnegative", "jobs"]
+Kind = Literal[
+    "int", "optional_int", "float", "nonnegative", "jobs", "layers", "choice"
+]
+Value = int | float | str | list[int] | None
 
 
 @dataclass(frozen=True)
@@ -23,19 +26,23 @@ class Hyperparameter:
 
     Kinds: "int" (minimum to maximum), "optional_int" (null or an "int"), "float"
     (above minimum, at most maximum), "nonnegative" (a number from 0 to maximum),
-    "jobs" (CPU cores: -1 for all, or a count from 1 to maximum). Every value is
-    checked against its bounds before a stage starts (`check`): a typo such as
-    n_estimators: 1000000000 stops in one line instead of training for hours.
+    "jobs" (CPU cores: -1 for all, or a count from 1 to maximum), "layers" (a list
+    of whole numbers from minimum to maximum, such as a network's units per
+    layer), "choice" (one of `choices`). Every value is checked against its bounds
+    before a stage starts (`check`): a typo such as n_estimators: 1000000000 stops
+    in one line instead of training for hours.
     """
 
     name: str
     kind: Kind
-    default: int | float | None
+    default: Value
     minimum: float
     """Smallest allowed value: inclusive for "int", exclusive for "float"."""
     help: str
     maximum: float = math.inf
     """Largest allowed value, inclusive."""
+    choices: tuple[str, ...] = ()
+    """The allowed values of a "choice"."""
 
     @property
     def bounds(self) -> str:
@@ -44,6 +51,10 @@ class Hyperparameter:
         top = str(int(self.maximum)) if whole else str(self.maximum)
         if self.kind == "jobs":
             return f"-1 (all cores) or a count from 1 to {top}"
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "layers":
+            return f"a list of whole numbers from {self.minimum:g} to {top}, such as [64, 32]"
         if self.kind in ("int", "optional_int"):
             text = f"an integer from {self.minimum:g} to {top}"
             return "null or " + text if self.kind == "optional_int" else text
@@ -55,6 +66,19 @@ class Hyperparameter:
         """Whether `value` (as read from params.yaml) is within the bounds."""
         if value is None:
             return self.kind == "optional_int"
+        if self.kind == "choice":
+            return value in self.choices
+        if self.kind == "layers":
+            return (
+                isinstance(value, list)
+                and bool(value)
+                and all(
+                    isinstance(v, int)
+                    and not isinstance(v, bool)
+                    and self.minimum <= v <= self.maximum
+                    for v in value
+                )
+            )
         if isinstance(value, bool) or not isinstance(value, int | float):
             return False
         if self.kind == "jobs" and value == -1:
@@ -117,6 +141,22 @@ FOREST_CAPABILITIES = Capabilities(
 LINEAR_CAPABILITIES = Capabilities(
     feature_importance=False, early_stopping=False, native_missing_values=False
 )
+
+
+def opt_in(classifier: bool) -> tuple[Family, ...]:
+    """Families whose module a render-time answer adds: torch_mlp (deep_learning).
+
+    The module is imported only when the package holds it; it imports torch only
+    when a network is built.
+    """
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    name = f"{__package__}.torch_mlp"
+    if find_spec(name) is None:
+        return ()
+    family: Family = import_module(name).family(classifier)
+    return (family,)
 
 
 def names(families: tuple[Family, ...]) -> tuple[str, ...]:

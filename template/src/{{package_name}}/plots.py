@@ -61,3 +61,28 @@ def write_importance(model: Pipeline, root: Path) -> Path:
     axis.set_xlabel("importance")
     axis.set_title("Feature importance")
     return save(figure, root, "feature_importance.png")
+
+
+def write_learning_curve(model: Pipeline, root: Path) -> list[Path]:
+    """A network's train and validation loss per epoch (`history_`, torch_mlp),
+    with the epoch it kept; no image for the other families."""
+    estimator = model.named_steps["model"]
+    history = getattr(estimator, "history_", None)
+    if not history:
+        return []
+    epochs = [row["epoch"] for row in history]
+    figure = Figure(figsize=(6, 4))
+    axis = figure.subplots()
+    for key, label in (
+        ("train_loss", "training rows"),
+        ("val_loss", "validation rows"),
+    ):
+        axis.plot(epochs, [row[key] for row in history], label=label)
+    best = getattr(estimator, "best_iteration_", None)
+    if best is not None:
+        axis.axvline(best, color="grey", linestyle="--", label=f"kept: epoch {best}")
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("loss")
+    axis.set_title("Learning curve")
+    axis.legend()
+    return [save(figure, root, "learning_curve.png")]

@@ -93,13 +93,15 @@ class Section:
             raise self._fail(key, f"a number between {low} and {high} (exclusive)")
         return float(value)
 
-    def hyperparameter(self, spec: families.Hyperparameter) -> int | float | None:
+    def hyperparameter(self, spec: families.Hyperparameter) -> families.Value:
         value = self.get(spec.name)
         if not spec.allows(value):
             raise self._fail(spec.name, spec.bounds)
-        if value is None or spec.kind in ("int", "optional_int", "jobs"):
+        if spec.kind == "layers":
+            return list(value)  # type: ignore[arg-type]
+        if value is None or spec.kind in ("int", "optional_int", "jobs", "choice"):
             return value  # type: ignore[no-any-return]
-        return float(value)
+        return float(value)  # type: ignore[arg-type]
 
     def known(self, keys: tuple[str, ...] | None = None) -> None:
         """Fail on a key no one reads (a typo would silently change nothing).

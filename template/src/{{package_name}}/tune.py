@@ -80,6 +80,8 @@ def check_ranges(family: Family, space: dict[str, Any]) -> None:
                 f"{', '.join(settings)}"
             )
         setting = settings[name]
+        if setting.kind == "layers":  # Optuna chooses numbers and text, not lists
+            raise ConfigError(f"{where}: set the layers in model.{family.name}")
         if isinstance(spec, dict) and isinstance(spec.get("choices"), list):
             extra = sorted(set(spec) - {"choices"})
             values = spec["choices"]
