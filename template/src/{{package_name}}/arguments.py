@@ -44,6 +44,8 @@ def promotion() -> argparse.ArgumentParser:
         "--force", action="store_true", help="move the alias whatever the gate says"
     )
     return options
+
+
 def scheduler(command: argparse.ArgumentParser, what: str) -> None:
     """The --scheduler option of a command that can run on a Dask cluster."""
     command.add_argument(

@@ -31,7 +31,8 @@ TEXT = (
 
 def check(params: Path, root: Path) -> str:
     """Check everything `dvc repro` will need; write paths.CHECKED on success."""
-    from .tune import check_ranges, check_space, check_storage
+    from .search_space import check_ranges, check_space
+    from .tune import check_storage
 
     cfg = load_config(params)
     load_monitor(params)

@@ -54,7 +54,8 @@ class Hyperparameter:
         if self.kind == "choice":
             return "one of " + ", ".join(self.choices)
         if self.kind == "layers":
-            return f"a list of whole numbers from {self.minimum:g} to {top}, such as [64, 32]"
+            low = f"{self.minimum:g}"
+            return f"a list of whole numbers from {low} to {top}, such as [64, 32]"
         if self.kind in ("int", "optional_int"):
             text = f"an integer from {self.minimum:g} to {top}"
             return "null or " + text if self.kind == "optional_int" else text

@@ -98,10 +98,10 @@ class Section:
         if not spec.allows(value):
             raise self._fail(spec.name, spec.bounds)
         if spec.kind == "layers":
-            return list(value)  # type: ignore[arg-type]
+            return list(value)
         if value is None or spec.kind in ("int", "optional_int", "jobs", "choice"):
             return value  # type: ignore[no-any-return]
-        return float(value)  # type: ignore[arg-type]
+        return float(value)
 
     def known(self, keys: tuple[str, ...] | None = None) -> None:
         """Fail on a key no one reads (a typo would silently change nothing).
