@@ -116,8 +116,13 @@ def pytest_configure(config: pytest.Config) -> None:
 # collection order, so the longest go first: the modules below, slowest first
 # (docs/contributing.md has the measured table), then the rest in file order.
 SLOW_FIRST = (
+    "test_deep_learning",
     "test_container",
+    "test_printed_commands_slow",
+    "test_story_slow",
     "test_scaling",
+    "test_nothing_lost",
+    "test_ci_slow_own_data",
     "test_ci_slow_github",
     "test_server_variant",
     "test_pipeline",
