@@ -61,7 +61,7 @@ def test_torch_index_renders_uvs_documented_shape(
     assert uv.get("sources") == sources
     assert uv.get("index") == index
     params = (root / "params.yaml").read_text()
-    assert "  torch_mlp: #" in params and "    torch_mlp:\n" in params  # model, tune
+    assert "  torch_mlp:\n" in params and "    torch_mlp:\n" in params  # model, tune
 
 
 SERVE = """

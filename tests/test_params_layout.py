@@ -52,11 +52,12 @@ def test_written_as_dvc_writes_it(task: str) -> None:
     # list is followed by a setting: DVC drops blank lines and comments after a
     # list it rewrites.
     data = lines.index("data:")
-    assert [line.split(":")[0].strip() for line in lines[data : data + 5]] == [
+    assert [line.split(":")[0].strip() for line in lines[data : data + 6]] == [
         "data",
         "path",
         "target",
         "drop",
+        "na_values",
         "seed",
     ]
     for number, line in enumerate(lines):
