@@ -58,12 +58,14 @@ def test_dvc_config_and_extra_per_remote(tmp_path: Path, remote: str) -> None:
     dependencies = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
     assert f"dvc{DVC_EXTRAS[remote]}>=3.60,<4" in dependencies
     assert config["core"]["autostage"] == "true"
+    # `dvc plots show` uses the vendored, offline page (issue 21)
+    assert dict(config["plots"]) == {"html_template": "plots/offline.html"}  # in .dvc/
     if remote == "none":
-        assert config.sections() == ["core"]
+        assert config.sections() == ["core", "plots"]
         assert "remote" not in config["core"]
         return
     # The default URL of each kind, as the question's help promises.
-    assert config.sections() == ["core", "'remote \"storage\"'"]
+    assert config.sections() == ["core", "'remote \"storage\"'", "plots"]
     assert config["core"]["remote"] == "storage"
     assert dict(config["'remote \"storage\"'"]) == {"url": REMOTES[remote]}
     # Only the URL: keys, passwords and endpoints belong in .dvc/config.local.
