@@ -46,6 +46,9 @@ NOT_HERE = {
     f"uv run {PACKAGE} serve --host 127.0.0.1 --port 8000": "a server that runs until "
     "Ctrl+C; tests/test_serving.py serves and queries it",
     f"uv run {PACKAGE} serve --port 8000": "as above",
+    "uv run jupyter lab": "a server that runs until Ctrl+C (and refuses root without "
+    "--allow-root); the project's tests execute the notebook with nbclient and "
+    "tests/test_deep_learning.py runs `jupyter lab --version`",
     "docker build -t my-ml-project .": "needs a Docker engine; tests/test_container.py "
     "builds the image with buildah",
     "docker run --rm -p 8000:8000 my-ml-project": "needs a Docker engine; "
