@@ -16,6 +16,7 @@ project's tests first, then the none project's.
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -97,23 +98,20 @@ def no_ci(tmp_path_factory: pytest.TempPathFactory, shared_venv: Path) -> Projec
     return fresh(tmp_path_factory.mktemp("none") / "project", shared_venv, NONE)
 
 
+def pre_commit(project: Project, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`pre-commit run ARGS` from the project's lock, its hook cache under tmp_path."""
+    home = f"PRE_COMMIT_HOME={tmp_path / 'pre-commit'}"
+    return project.run(
+        "env", home, "uv", "run", "--frozen", "--no-sync", "pre-commit", "run", *args
+    )
+
+
 @pytest.mark.alone
 def test_pre_commit_passes_on_a_fresh_render_and_changes_nothing(
     no_ci: Project, tmp_path: Path
 ) -> None:
     assert not (no_ci.path / ".github").exists() and not (no_ci.path / ".gitlab-ci.yml").exists()
-    result = no_ci.run(
-        "env",
-        f"PRE_COMMIT_HOME={tmp_path / 'pre-commit'}",
-        "uv",
-        "run",
-        "--frozen",
-        "--no-sync",
-        "pre-commit",
-        "run",
-        "--all-files",
-        "--show-diff-on-failure",
-    )
+    result = pre_commit(no_ci, tmp_path, "--all-files", "--show-diff-on-failure")
     hooks = re.findall(r"^(.+?)\.{3,}(Passed|Skipped|Failed)$", result.stdout, re.MULTILINE)
     assert hooks and all(status != "Failed" for _, status in hooks), result.stdout
     assert "mypy (strict, whole project)" in dict(hooks)
@@ -126,15 +124,5 @@ def test_pre_commit_passes_on_a_fresh_render_and_changes_nothing(
     no_ci.git("commit", "-qm", "Without the lock")
     no_ci.git("add", "uv.lock")
     assert (no_ci.path / "uv.lock").stat().st_size > 1_000_000
-    added = no_ci.run(
-        "env",
-        f"PRE_COMMIT_HOME={tmp_path / 'pre-commit'}",
-        "uv",
-        "run",
-        "--frozen",
-        "--no-sync",
-        "pre-commit",
-        "run",
-        "check-added-large-files",
-    )
+    added = pre_commit(no_ci, tmp_path, "check-added-large-files")
     assert "no large files" in added.stdout and "Failed" not in added.stdout, added.stdout
