@@ -10,6 +10,7 @@ and passes its own tests, the notebook's included.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -136,10 +137,17 @@ def test_torch_mlp_trains_tracks_explains_serves_and_passes_its_tests(
     )
     assert served["predictions"] == list(rows["diagnosis"])
 
-    # The project's own suite (it checks params.yaml's defaults: put them back), the
-    # notebook and torch_mlp tests among those passed; Jupyter as the README says.
+    # The project's own tests that this answer adds or changes: test_torch_mlp.py,
+    # every test parametrized by family (torch_mlp among them), the family table's
+    # tests and the notebook's (torch installed beside it). The rest of the suite is
+    # the default render's, run by test_printed_commands_slow.py (`uv run pytest`).
+    # Jupyter as the README says.
     project.git("checkout", "--", "params.yaml")
     project.uv_run("jupyter", "lab", "--version")
-    tests = project.uv_run("pytest", "-q", "-rA", capture=True).stdout
+    selected = "torch_mlp or test_families.py or test_notebooks.py"
+    tests = project.uv_run("pytest", "-q", "-rA", "-k", selected, capture=True).stdout
+    assert re.search(r"\b(\d{2,}) passed", tests), tests
+    family = "test_each_family_builds_its_estimator_with_its_keys[torch_mlp]"
+    assert f"PASSED tests/test_families.py::{family}" in tests
     assert "PASSED tests/test_notebooks.py::test_explore_notebook_runs_on_the_demo_data" in tests
     assert "PASSED tests/test_torch_mlp.py::test_torch_mlp_is_deterministic_on_cpu" in tests

@@ -184,15 +184,6 @@ def test_model_card_holds_the_run(project: Project) -> None:
         assert f"](reports/figures/{image.name})" in body
 
 
-@pytest.mark.alone  # the longest test here; it changes nothing: on either worker
-def test_generated_checks_pass(project: Project) -> None:
-    project.uv_run("ruff", "check", ".")
-    project.uv_run("ruff", "format", "--check", ".")
-    project.uv_run("mypy")
-    result = project.uv_run("pytest", "-q", "-p", "no:cacheprovider")
-    assert re.search(r"\d+ passed", result.stdout)
-
-
 def test_dvc_plots_render(project: Project) -> None:
     project.uv_run("dvc", "plots", "show", "-o", "plots-html")
     html = (project.path / "plots-html" / "index.html").read_text()

@@ -59,6 +59,12 @@ NOT_HERE = {
     "a Dask scheduler; tests/test_scaling.py tunes on a local cluster",
     f"uv run {PACKAGE} train --scheduler tcp://host:8786": "needs a Dask scheduler; "
     "tests/test_scaling.py trains on a local cluster",
+    # Run elsewhere on this same default render, not twice (each takes minutes):
+    "uv run pytest": "the project's own suite, minutes long: tests/test_ci_slow_github.py "
+    "runs it as CI's `tests` job does (`poe test`: pytest) on a default render, "
+    "test_story_slow.py on a user's own data",
+    "uv run mypy": "strict mypy on a default render: CI's `types` job (`poe types`: mypy) "
+    "in tests/test_ci_slow_github.py",
 }
 # command -> the same command, cheaper (the reason in the comment)
 CHEAPER = {
