@@ -147,9 +147,9 @@ def test_readme_and_message_name_poe_ui(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 @pytest.mark.slow
-def test_poe_ui_starts_serves_and_stops_without_leftovers(make_project: Any) -> None:
-    project: Project = make_project()
-    project.uv_run("dvc", "repro")
+def test_poe_ui_starts_serves_and_stops_without_leftovers(trained_project: Any) -> None:
+    # the default render after its first `dvc repro` (the session's shared copy)
+    project: Project = trained_project("poe-ui")
     port = free_port()
     log = project.path.parent / "ui.log"
     server = Server.start(
