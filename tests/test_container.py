@@ -29,6 +29,7 @@ from harness.project import Project
 from harness.servers import HOST, Server, free_port, group_members
 from harness.template import render
 from tests import images
+from tests.dockerfile import parse
 from tests.image_job import (
     NO_SECRETS,
     fresh_clone,
@@ -77,10 +78,20 @@ def image_config(tag: str) -> dict[str, Any]:
     return dict(data["OCIv1"]["config"])
 
 
+def run_in(container: str, user: str, *command: str) -> str:
+    """Another command in a (running) container, as `user`; its output."""
+    args = ["run", "--isolation", "chroot", "--user", user, container, "--", *command]
+    return images.buildah(*args).stdout
+
+
 @contextlib.contextmanager
-def running(tag: str, command: list[str], log: Path, user: str, *options: str) -> Iterator[Server]:
-    """The image's command in a buildah container, as `user`; removed afterwards."""
-    container = images.buildah("from", "--pull=never", tag).stdout.strip()
+def running(
+    tag: str, command: list[str], log: Path, user: str, *options: str, name: str = ""
+) -> Iterator[Server]:
+    """The image's command in a buildah container (named `name`, if given), as
+    `user`; removed afterwards."""
+    named = ["--name", name] if name else []
+    container = images.buildah("from", "--pull=never", *named, tag).stdout.strip()
     server = Server.start(
         tag,
         [
@@ -144,15 +155,30 @@ def test_serving_image_serves_what_batch_predict_says(
     build = clone.read_yaml(".github/workflows/docker.yml")["jobs"]["build"]["steps"][-1]
     assert build["with"] == {"context": ".", "push": False}
     features, batch = scored_rows(clone, tmp_path)
+    dockerfile = (clone.path / "Dockerfile").read_text()
     tag = "localhost/copier-mlops-test/serving:latest"
     with built(tag, clone.path) as config:
         user_spec = config["User"]
         assert user_spec == "10001:10001"
         port = free_port()
         command = [*config["Entrypoint"], "serve", "--host", HOST, "--port", str(port)]
-        with running(tag, command, tmp_path / "serve.log", user_spec) as server:
+        container = f"serving-{port}"
+        with running(tag, command, tmp_path / "serve.log", user_spec, name=container) as server:
             server.url = f"http://{HOST}:{port}"
             server.wait_http("/health", timeout=180)
+            # The Dockerfile's HEALTHCHECK (an OCI image keeps none), run in the
+            # container as its user, against this server's port; exit 0 is healthy.
+            (check,) = [i for i in parse(dockerfile) if i.keyword == "HEALTHCHECK"]
+            probe = [arg.replace(":8000/", f":{port}/") for arg in check.exec_form()]
+            run_in(container, user_spec, *probe)
+            # The runtime stage holds the environment, the model and its metrics, not
+            # the sources or the project's other files.
+            listing = "import os; print(sorted(os.listdir('/app')))"
+            assert run_in(container, user_spec, "python", "-c", listing).split() == [
+                "['.venv',",
+                "'models',",
+                "'reports']",
+            ]
             meta = httpx.get(server.url + "/metadata", timeout=30).json()
             # reports/metrics.json, copied in by root, is readable by the image's user.
             report = user.read_json("reports/metrics.json")
@@ -230,6 +256,7 @@ def test_batch_image_scores_a_csv_like_batch_predict(
         ) as job:
             job.process.wait(timeout=300)
             assert job.process.returncode == 0, job.tail()
+            assert f"wrote {len(features)} predictions to /data/predictions.csv" in job.tail()
         scored = pd.read_csv(data / "predictions.csv")
         pd.testing.assert_frame_equal(scored, batch)
         assert (data / "predictions.csv").stat().st_uid == 10001
