@@ -32,7 +32,7 @@ NONE = {"task": "classification", "ci_provider": "none", "docker": True, "servin
 # (job, part) -> why it is not run here.
 NOT_RUN = {
     ("tests", "script"): "the same `poe test` as GitHub's tests job (test_ci_slow_github); "
-    "the regression project's own tests run in test_pipeline.py",
+    "the regression project's own tests run in test_pipeline_regression.py",
     ("monitor", "script"): "runs only in a pipeline schedule with MONITOR_INPUT set (its "
     "rules); the monitor command itself runs in the generated tests",
     ("*", "after_script"): "`uv cache prune --ci` prunes the runner's cache; here it would "
