@@ -144,8 +144,8 @@ def test_serving_image_serves_what_batch_predict_says(
     if python_version != images.PYTHON_VERSION:
         pytest.skip(
             f"no stand-in python:{python_version}-slim: the machine serves Python "
-            f"{images.PYTHON_VERSION} only (the Dockerfile is linted and its commands run "
-            "in tests/test_docker.py)"
+            f"{images.PYTHON_VERSION} only (the Dockerfile of every python_version is "
+            "linted in tests/test_docker.py)"
         )
     assert user_answers_python(users("local", "none")) == python_version
     user = users("local", "none")
