@@ -2,7 +2,9 @@
 
 One classification project, shared by the tests of this module in file order (run
 in one scheduling group): the later tests change params.yaml and the data.
-test_pipeline_regression.py runs the same tests on a regression project.
+test_pipeline_regression.py runs the same tests on a regression project, and the
+generated project's own checks (ruff, mypy, pytest) on it; this project's are run
+by CI's jobs in test_ci_slow_github.py.
 """
 
 from __future__ import annotations
