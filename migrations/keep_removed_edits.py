@@ -178,19 +178,29 @@ def after(answers_file: str, version_from: str) -> None:
         record.unlink()
     deleted = git("diff", "--name-only", "--diff-filter=D", "--relative", "-z", "HEAD")
     paths = [p for p in deleted.decode("utf-8", "surrogateescape").split("\0") if p]
-    old: dict[str, bytes] | None = None
+    old: dict[str, bytes] = {}
+    if any(path not in announced for path in paths):
+        # Answers changed at the prompts (or `before` could not render): render what
+        # was there, before anything is written, so a failure leaves nothing half-done.
+        answers, src = user_answers(git("show", f"HEAD:./{answers_file}").decode("utf-8"))
+        old = rendered(src, version_from, answers)
     for path in paths:
         content = git("show", f"HEAD:./{path}")
         if path in announced:
             edited = announced[path]
-        else:
-            if old is None:  # answers changed at the prompts: render what was there
-                answers, src = user_answers(git("show", f"HEAD:./{answers_file}").decode("utf-8"))
-                old = rendered(src, version_from, answers)
-            if path not in old:
-                continue  # not a file of the template: not Copier's deletion
+        elif path in old:
             edited = content != old[path]
-        if not edited or not keeping():
+        else:
+            continue  # not a file of the template: not Copier's deletion
+        if not edited:
+            continue
+        if not keeping():
+            if path not in announced:
+                print(
+                    f"{PREFIX}this update removed {path}, which you edited ({OPT_OUT}=no: not "
+                    f"kept; git restore --source=HEAD -- {path} brings it back)",
+                    file=sys.stderr,
+                )
             continue
         target = orig_name(path, content)
         if target is None:
