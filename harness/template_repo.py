@@ -133,13 +133,15 @@ def update(
     project: Path,
     vcs_ref: str,
     *,
-    trust: bool = False,
+    trust: bool = True,
     commit: bool = False,
     **data: Any,
 ) -> None:
-    """`copier update --defaults --vcs-ref REF [-d KEY=VALUE ...]` with inline conflicts.
+    """`copier update --defaults --trust --vcs-ref REF [-d KEY=VALUE ...]` with inline
+    conflicts.
 
-    `trust` is `--trust` (needed when an update crosses a `_migrations` entry).
+    `trust` is `--trust`: every update runs the template's migrations (one of them,
+    migrations/keep_removed_edits.py, on every update), so Copier refuses without it.
     """
     unknown = set(data) - set(QUESTIONS)
     assert not unknown, f"not questions of copier.yml: {sorted(unknown)}"

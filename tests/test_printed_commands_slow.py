@@ -53,7 +53,7 @@ NOT_HERE = {
     "builds the image with buildah",
     "docker run --rm -p 8000:8000 my-ml-project": "needs a Docker engine; "
     "tests/test_container.py runs the image",
-    "uvx copier update --defaults": "needs a clean tree and a tagged template; "
+    "uvx copier update --defaults --trust": "needs a clean tree and a tagged template; "
     "tests/test_update.py updates projects from tagged template repositories",
     "DASK_SCHEDULER_ADDRESS=tcp://host:8786 uv run dvc exp run -S tune.n_trials=50": "needs "
     "a Dask scheduler; tests/test_scaling.py tunes on a local cluster",

@@ -7,6 +7,7 @@ and updates it to a later tag. Assertions are on file contents.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -411,7 +412,7 @@ def test_migration_renames_the_answer_and_needs_trust(tmp_path: Path) -> None:
 
     # Without --trust Copier refuses, naming the reason, and changes nothing.
     with pytest.raises(UnsafeTemplateError, match="migrations"):
-        update(project, "0.1.0")
+        update(project, "0.1.0", trust=False)
     assert answers(project)["_commit"] == "0.0.1"
 
     update(project, "0.1.0", trust=True)
@@ -490,7 +491,9 @@ def test_update_from_each_release_to_head_has_no_conflict(start: str, tmp_path: 
     # every migration, so each migration that applies runs.
     repo.copy_from(TEMPLATE)
     spec = yaml.safe_load(repo.read("copier.yml"))
-    newest = max([Version(old_tag), *(Version(m["version"]) for m in spec["_migrations"])])
+    # (keep_removed_edits.py has no version: it runs on every update)
+    versions = [Version(m["version"]) for m in spec["_migrations"] if "version" in m]
+    newest = max([Version(old_tag), *versions])
     head_tag = f"{newest.major}.{newest.minor}.{newest.micro + 1}"
     repo.release(head_tag)
 
@@ -504,22 +507,120 @@ def test_update_from_each_release_to_head_has_no_conflict(start: str, tmp_path: 
     assert tree(project) == expected
 
 
-# An answer change deletes a file the user edited: said before, undone from git ---------
+# An answer change deletes files: the edited ones are named first and kept ---------
+
+SERVING = f"{MODULE}/serving"
+EDITED_LINE = "\n# our rate limiter lives here\n"
 
 
-def test_update_that_drops_serving_warns_first_and_git_brings_serve_back(
+KEEP_SCRIPT = TEMPLATE / "migrations/keep_removed_edits.py"
+
+
+def copier_cli(
+    project: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`copier ARGS...` in `project`, as a user runs it."""
+    copier = str(Path(sys.executable).parent / "copier")
+    return subprocess.run(
+        [copier, *args], cwd=project, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def test_update_that_drops_serving_names_the_edited_files_and_keeps_them(
     repo: TemplateRepo, tmp_path: Path
 ) -> None:
-    """`copier update -d serving=false` from the command line, as a user runs it."""
+    """`copier update --trust -d serving=false` on a project whose serving module and
+    observe test were edited: both named before Copier deletes, both kept as .orig."""
     project = repo.render(tmp_path / "project", "1.0.0")
-    serve = project / MODULE / "serving/app.py"
-    edited = serve.read_text() + "\n# our rate limiter lives here\n"
-    serve.write_text(edited)
+    edited = {}
+    for path in (f"{SERVING}/app.py", "tests/test_observe.py"):
+        edited[path] = (project / path).read_text() + EDITED_LINE
+        (project / path).write_text(edited[path])
+    assert (project / "tests/test_serve.py").is_file()  # left as rendered
+    git(project, "commit", "-qam", "Our serving/app.py and observe test")
+
+    result = copier_cli(project, "update", "--defaults", "--trust", "-d", "serving=false")
+
+    assert result.returncode == 0, result.stderr
+    err = result.stderr
+    assert "Warning: this update deletes the files of the choices you change" in err
+    # One line per edited file, printed before Copier starts changing the project.
+    for path in edited:
+        line = (
+            f"copier-mlops: this update removes {path}, which you edited: your copy is "
+            f"kept as {path}.orig (untracked; COPIER_MLOPS_KEEP_EDITS=no lets it go)"
+        )
+        assert err.count(line) == 1, err
+    listed = next(line for line in err.splitlines() if "you did not edit" in line)
+    assert "tests/test_serve.py" in listed and f"{SERVING}/__init__.py" in listed
+    assert f"{SERVING}/app.py" not in listed
+    # The edited files are kept with the edits, beside their old names, untracked ...
+    for path, text in edited.items():
+        assert not (project / path).exists()
+        assert (project / f"{path}.orig").read_text() == text
+    status = git(project, "status", "--porcelain", "--untracked-files=all").splitlines()
+    assert sorted(line for line in status if line.startswith("??")) == sorted(
+        f"?? {path}.orig" for path in edited
+    )
+    # ... the unedited ones are simply gone, and every file else is a fresh render
+    # of serving=false.
+    assert not (project / "tests/test_serve.py").exists()
+    assert not (project / "tests/test_serve.py.orig").exists()
+    assert answers(project)["serving"] is False
+    expected = tree(fresh(repo, tmp_path / "fresh", "1.0.0", project))
+    assert tree(project, exclude=[f"{path}.orig" for path in edited]) == expected
+
+
+def test_update_with_keep_edits_off_names_the_edited_files_and_lets_them_go(
+    repo: TemplateRepo, tmp_path: Path
+) -> None:
+    """COPIER_MLOPS_KEEP_EDITS=no: the edited file is still named, with the way back,
+    but no copy is kept; the project is exactly a fresh render of serving=false."""
+    project = repo.render(tmp_path / "project", "1.0.0")
+    path = "tests/test_observe.py"
+    edited = (project / path).read_text() + EDITED_LINE
+    (project / path).write_text(edited)
+    git(project, "commit", "-qam", "Our observe test")
+
+    result = copier_cli(
+        project,
+        "update",
+        "--defaults",
+        "--trust",
+        "-d",
+        "serving=false",
+        env={**os.environ, "COPIER_MLOPS_KEEP_EDITS": "no"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"copier-mlops: this update removes {path}, which you edited "
+        f"(COPIER_MLOPS_KEEP_EDITS=no: not kept; git restore --source=HEAD -- {path} "
+        "brings it back)"
+    ) in result.stderr
+    assert not list(project.rglob("*.orig"))
+    assert tree(project) == tree(fresh(repo, tmp_path / "fresh", "1.0.0", project))
+    git(project, "restore", "--source=HEAD", "--", path)
+    assert (project / path).read_text() == edited
+
+
+def test_files_removed_by_an_answer_given_at_the_prompt_are_kept_after_the_update(
+    repo: TemplateRepo, tmp_path: Path
+) -> None:
+    """An interactive update: the `before` step cannot know the answers yet, so the
+    `after` step finds what Copier deleted, renders the old release to tell the
+    edited files, keeps them and names them. Here Copier's deletion is done by hand
+    (as `serving=false` does it); the step runs as the migration runs it."""
+    project = repo.render(tmp_path / "project", "1.0.0")
+    app = project / SERVING / "app.py"
+    edited = app.read_text() + EDITED_LINE
+    app.write_text(edited)
     git(project, "commit", "-qam", "Our serving/app.py")
-    copier = str(Path(sys.executable).parent / "copier")
+    for path in [*(project / SERVING).iterdir(), project / "tests/test_serve.py"]:
+        path.unlink()
 
     result = subprocess.run(
-        [copier, "update", "--defaults", "-d", "serving=false"],
+        [sys.executable, str(KEEP_SCRIPT), "after", ".copier-answers.yml", "1.0.0"],
         cwd=project,
         capture_output=True,
         text=True,
@@ -527,33 +628,37 @@ def test_update_that_drops_serving_warns_first_and_git_brings_serve_back(
     )
 
     assert result.returncode == 0, result.stderr
-    warning = result.stderr
-    assert "Warning: this update deletes the files of the choices you change" in warning
-    assert "serving=false: src/<package_name>/serving/, tests/test_serve.py" in warning
-    assert "git restore --source=HEAD -- PATH      (or: git checkout HEAD -- PATH)" in warning
-    # The warning comes before Copier starts updating (and deletes anything).
-    assert warning.index("Warning:") < warning.index("Keeping template version 1.0.0")
-    assert not serve.exists()
-    # The command the warning gives brings the edited file back.
-    git(project, "restore", "--source=HEAD", "--", f"{MODULE}/serving/app.py")
-    assert serve.read_text() == edited
-
-
-def test_update_without_a_changed_answer_prints_no_warning(
-    repo: TemplateRepo, tmp_path: Path
-) -> None:
-    project = repo.render(tmp_path / "project", "1.0.0")
-    copier = str(Path(sys.executable).parent / "copier")
-    result = subprocess.run(
-        [copier, "update", "--defaults", "-d", "task=classification"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
+    assert result.stderr == (
+        f"copier-mlops: this update removed {SERVING}/app.py, which you edited: your copy "
+        f"is kept as {SERVING}/app.py.orig (untracked)\n"
     )
+    assert app.with_name("app.py.orig").read_text() == edited
+    assert [p.name for p in project.rglob("*.orig")] == ["app.py.orig"]
+
+
+def test_update_without_a_changed_answer_names_no_file(repo: TemplateRepo, tmp_path: Path) -> None:
+    """A release that changes a default, on a project with an edited serving module:
+    nothing goes, so the update warns of nothing and keeps no copy."""
+    project = repo.render(tmp_path / "project", "1.0.0")
+    app = project / SERVING / "app.py"
+    edited = app.read_text() + EDITED_LINE
+    app.write_text(edited)
+    git(project, "commit", "-qam", "Our serving/app.py")
+    repo.replace(
+        "template/params.yaml.jinja", "    min_samples_leaf: 2\n", "    min_samples_leaf: 1\n"
+    )
+    repo.release("1.1.0")
+
+    result = copier_cli(project, "update", "--defaults", "--trust", "-d", "task=classification")
+
     assert result.returncode == 0, result.stderr
     assert "Warning" not in result.stderr
     assert "git restore" not in result.stderr
+    assert "copier-mlops:" not in result.stderr
+    assert answers(project)["_commit"] == "1.1.0"
+    assert "    min_samples_leaf: 1\n" in (project / "params.yaml").read_text()
+    assert app.read_text() == edited
+    assert not list(project.rglob("*.orig"))
 
 
 # The package restructure: files a release removes ---------------------------------

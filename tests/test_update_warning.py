@@ -2,7 +2,8 @@
 
 Copier renders the message before it reads the project's answers, with the `-d`
 values as given (strings from the command line, typed values from the API). The
-end-to-end case (a real update deleting an edited serving/app.py) is in test_update.py.
+end-to-end case (a real update naming and keeping an edited serving/app.py) is in
+test_update.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ import pytest
 from harness.template import SPEC
 from tests.questions import Questions
 
+# What migrations/keep_removed_edits.py does (tests/test_update.py runs it).
+KEPT = (
+    "Each file among them that you edited is named and kept beside its old name as\n"
+    "<file>.orig, untracked (COPIER_MLOPS_KEEP_EDITS=no: edited files go too)."
+)
 RESTORE = "git restore --source=HEAD -- PATH      (or: git checkout HEAD -- PATH)"
 
 
@@ -64,6 +70,7 @@ def test_a_file_choosing_answer_warns_with_its_files_and_the_way_back(
     assert text.startswith("Warning: this update deletes the files of the choices you change")
     for line in lines:
         assert f"\n  {line}\n" in text
+    assert KEPT in text
     assert RESTORE in text
 
 
@@ -77,4 +84,5 @@ def test_no_warning_when_no_file_goes(data: dict[str, Any]) -> None:
 def test_an_interactive_update_gets_the_general_warning() -> None:
     text = warning({}, defaults=False)
     assert text.startswith("Warning: changing serving, docker, ci_provider, dependency_bot")
+    assert KEPT in text
     assert RESTORE in text
