@@ -100,6 +100,11 @@ def set_params(project: Project, **changes: object) -> None:
         section = params
         *parents, key = dotted.split(".")
         for part in parents:
+            if not isinstance(section.get(part), dict):
+                raise SystemExit(
+                    f"--set {dotted}: params.yaml has no section {part!r} in this render "
+                    f"(model.torch_mlp exists only with --family torch_mlp)"
+                )
             section = section[part]
         section[key] = value
     (project.path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
