@@ -1,18 +1,26 @@
 """Benchmark the pipeline on a large synthetic table; print a markdown table.
 
     uv run python -m benchmarks.large [--rows 1000000] [--trials 4] [--family F] [--task T]
+        [--set evaluate.cv_folds=1 ...] [--no-bare]
 
 For each task, a table of `--rows` rows x 20 feature columns (15 numeric with 5%
 missing values, 5 string columns of 3 to 50 values, some missing) is written to
 a rendered project's data/raw/. Then, per stage:
-- `dvc repro -s <stage>` (prepare, tune, train, evaluate), wall-clock time and the
+- `dvc repro -s <stage>` (check, prepare, tune, profile, train, evaluate), wall-clock time and the
   peak RSS of the largest process (GNU time's %M);
 - the same stage functions called bare, one after the other in one Python process
   (no DVC, no MLflow), each timed, with the process's peak RSS.
 And tuning throughput: `tune` with `--trials` trials of the family, `tune.n_jobs`
 1 and 2, in trials per minute (a fresh study each time; `--trials 0` skips
 it). `--family` sets
-`model.type` (default: the template's, random_forest); `--task` measures one task.
+`model.type` (default: the template's, random_forest); `--family torch_mlp`
+renders with `deep_learning=true torch_index=pypi` (the only PyTorch build this
+machine reaches). `--task` measures one task; `--set dotted.key=value` (a YAML
+value, repeatable) changes params.yaml before the first stage, the same for every
+family (`evaluate.cv_folds=1`, `model.torch_mlp.max_epochs=10`); `--no-bare`
+skips the bare run (it trains and evaluates a second time). After the table, one
+line per task gives the test metrics of reports/metrics.json and the epochs or
+boosting rounds run (`early_stopping`).
 
 Targets: repro / bare <= 1.25 per pipeline, peak RSS <= 3x the table's in-memory
 size (pandas, deep). Timings are not tests: this script reports, it does not fail.
@@ -36,12 +44,13 @@ from benchmarks.timing import run_timed
 from harness.project import Project
 
 PACKAGE = "my_ml_project"
-STAGES = ("prepare", "tune", "profile", "train", "evaluate")
+STAGES = ("check", "prepare", "tune", "profile", "train", "evaluate")
 
 BARE = f"""
 import json, resource, sys, time
 from pathlib import Path
 from {PACKAGE} import evaluate, paths, profile
+from {PACKAGE}.check import check
 from {PACKAGE}.config import load_config
 from {PACKAGE}.data import prepare
 from {PACKAGE}.tune import tune
@@ -50,6 +59,8 @@ from {PACKAGE}.registry import Promotion
 root = Path.cwd()
 cfg = load_config(root / paths.PARAMS)
 times = {{}}
+start = time.perf_counter(); check(root / paths.PARAMS, root)
+times["check"] = time.perf_counter() - start
 start = time.perf_counter(); prepare(cfg, root)
 times["prepare"] = time.perf_counter() - start
 start = time.perf_counter(); tune(cfg, root); times["tune"] = time.perf_counter() - start
@@ -89,13 +100,60 @@ def set_params(project: Project, **changes: object) -> None:
         section = params
         *parents, key = dotted.split(".")
         for part in parents:
+            if not isinstance(section.get(part), dict):
+                raise SystemExit(
+                    f"--set {dotted}: params.yaml has no section {part!r} in this render "
+                    f"(model.torch_mlp exists only with --family torch_mlp)"
+                )
             section = section[part]
         section[key] = value
     (project.path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-def measure(task: str, rows: int, trials: int, family: str, base: Path, venv: Path) -> list[str]:
-    project = Project.create(base / task, venv, task=task)
+def answers(family: str) -> dict[str, object]:
+    """The render's answers a family needs: torch_mlp exists only with deep_learning."""
+    if family == "torch_mlp":
+        return {"deep_learning": True, "torch_index": "pypi"}
+    return {}
+
+
+def overrides(pairs: list[str]) -> dict[str, object]:
+    """`--set a.b=value` pairs as params changes, each value read as YAML (1, 0.5, true)."""
+    changes: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--set {pair}: expected dotted.key=value, e.g. evaluate.cv_folds=1")
+        changes[key] = yaml.safe_load(value)
+    return changes
+
+
+def outcome(project: Project, task: str, family: str) -> str:
+    """One markdown row: the test metrics and early stopping of reports/metrics.json."""
+    report = project.read_json("reports/metrics.json")
+    scores = ", ".join(
+        f"{name} {value:.4f}"
+        for name, value in report.items()
+        if isinstance(value, float) and name != "test_rows"
+    )
+    stopping = report.get("early_stopping") or {}
+    return (
+        f"| {task} | {family} | {scores} | {report['test_rows']:,} | "
+        f"{stopping.get('rounds', '')} | {stopping.get('best_iteration', '')} |"
+    )
+
+
+def measure(
+    task: str,
+    rows: int,
+    trials: int,
+    family: str,
+    base: Path,
+    venv: Path,
+    changes: dict[str, object],
+    bare_run: bool = True,
+) -> tuple[list[str], str]:
+    project = Project.create(base / task, venv, task=task, **answers(family))
     data = table(rows, task)
     memory_mb = data.memory_usage(deep=True).sum() / 2**20
     (project.path / "data/raw").mkdir(parents=True, exist_ok=True)
@@ -103,14 +161,54 @@ def measure(task: str, rows: int, trials: int, family: str, base: Path, venv: Pa
     set_params(
         project,
         **{"data.path": "data/raw/big.csv", "data.target": "target", "model.type": family},
+        **changes,
     )
     lines = []
     repro: dict[str, tuple[float, float]] = {}
     for stage in STAGES:
         repro[stage] = run_timed(project, "dvc", "repro", "-s", stage)[:2]
         print(f"# {task} dvc repro -s {stage}: {repro[stage]}", file=sys.stderr, flush=True)
+    result = outcome(project, task, family)
+    print(f"# {task} {result}", file=sys.stderr, flush=True)
+    bare = bare_times(project, venv) if bare_run else None
+    total_repro = sum(seconds for seconds, _ in repro.values())
+    peak = max(rss for _, rss in repro.values())
+    for stage in STAGES:
+        seconds, rss = repro[stage]
+        if bare is None:
+            lines.append(f"| {task} | {stage} | {seconds:.1f} | | | {rss:.0f} |")
+        else:
+            lines.append(
+                f"| {task} | {stage} | {seconds:.1f} | {bare[stage]:.1f} | "
+                f"{seconds / max(bare[stage], 1e-9):.2f} | {rss:.0f} |"
+            )
+    if bare is None:
+        lines.append(
+            f"| {task} | **all** | {total_repro:.1f} | | | {peak:.0f} "
+            f"(data {memory_mb:.0f} MB, {peak / memory_mb:.1f}x) |"
+        )
+    else:
+        total_bare = sum(bare[stage] for stage in STAGES)
+        lines.append(
+            f"| {task} | **all** | {total_repro:.1f} | {total_bare:.1f} | "
+            f"{total_repro / total_bare:.2f} | {peak:.0f} (bare {bare['rss_mb']:.0f}; "
+            f"data {memory_mb:.0f} MB, {peak / memory_mb:.1f}x) |"
+        )
+    for jobs in (1, 2) if trials else ():  # --trials 0: no throughput rows
+        shutil.rmtree(project.path / "tuning", ignore_errors=True)
+        set_params(project, **{"tune.n_trials": trials, "tune.n_jobs": jobs})
+        seconds, _, _ = run_timed(project, PACKAGE, "tune")
+        lines.append(
+            f"| {task} | tune {trials} trials, n_jobs {jobs} | {seconds:.1f} | | | "
+            f"{trials / seconds * 60:.2f} trials/min |"
+        )
+    return lines, result
+
+
+def bare_times(project: Project, venv: Path) -> dict[str, float]:
+    """The stage functions called one after the other in one process (BARE)."""
     env = {**project.env, "VIRTUAL_ENV": str(venv)}
-    bare = json.loads(
+    bare: dict[str, float] = json.loads(
         subprocess.run(
             [str(venv / "bin" / "python"), "-c", BARE],
             cwd=project.path,
@@ -120,30 +218,8 @@ def measure(task: str, rows: int, trials: int, family: str, base: Path, venv: Pa
             check=True,
         ).stdout.splitlines()[-1]
     )
-    print(f"# {task} bare: {bare}", file=sys.stderr, flush=True)
-    total_repro = sum(seconds for seconds, _ in repro.values())
-    total_bare = sum(bare[stage] for stage in STAGES)
-    peak = max(rss for _, rss in repro.values())
-    for stage in STAGES:
-        seconds, rss = repro[stage]
-        lines.append(
-            f"| {task} | {stage} | {seconds:.1f} | {bare[stage]:.1f} | "
-            f"{seconds / max(bare[stage], 1e-9):.2f} | {rss:.0f} |"
-        )
-    lines.append(
-        f"| {task} | **all** | {total_repro:.1f} | {total_bare:.1f} | "
-        f"{total_repro / total_bare:.2f} | {peak:.0f} (bare {bare['rss_mb']:.0f}; "
-        f"data {memory_mb:.0f} MB, {peak / memory_mb:.1f}x) |"
-    )
-    for jobs in (1, 2) if trials else ():  # --trials 0: no throughput rows
-        shutil.rmtree(project.path / "tuning", ignore_errors=True)
-        set_params(project, **{"tune.n_trials": trials, "tune.n_jobs": jobs})
-        seconds, _, _ = run_timed(project, PACKAGE, "tune")
-        lines.append(
-            f"| {task} | tune {trials} trials, n_jobs {jobs} | {seconds:.1f} | | | "
-            f"{trials / seconds * 60:.2f} trials/min |"
-        )
-    return lines
+    print(f"# bare: {bare}", file=sys.stderr, flush=True)
+    return bare
 
 
 def main() -> None:
@@ -152,16 +228,29 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=4)
     parser.add_argument("--family", default="random_forest", help="model.type")
     parser.add_argument("--task", choices=("classification", "regression"), action="append")
+    parser.add_argument("--set", dest="changes", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--no-bare", dest="bare", action="store_false")
     args = parser.parse_args()
+    changes = overrides(args.changes)
     with tempfile.TemporaryDirectory(prefix="bench-large-") as folder:
         base = Path(folder)
         venv = base / "venv"
-        print(f"{args.rows:,} rows x 20 columns, model.type {args.family}\n")
+        settings = ", ".join(f"{k}={v}" for k, v in changes.items()) or "template defaults"
+        print(f"{args.rows:,} rows x 20 columns, model.type {args.family}; {settings}\n")
         print("| task | stage | dvc repro s | bare s | ratio | peak RSS MB |")
         print("| --- | --- | --- | --- | --- | --- |")
+        results = []
         for task in args.task or ("classification", "regression"):
-            for line in measure(task, args.rows, args.trials, args.family, base, venv):
+            lines, result = measure(
+                task, args.rows, args.trials, args.family, base, venv, changes, args.bare
+            )
+            results.append(result)
+            for line in lines:
                 print(line, flush=True)
+        print("\n| task | family | test metrics | test rows | epochs / rounds run | best |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        for result in results:
+            print(result, flush=True)
 
 
 if __name__ == "__main__":
