@@ -7,10 +7,8 @@ commit, so that MLflow's `git_commit` tag is still HEAD). `trained()`
 builds it once per answer set for the whole session, across pytest-xdist
 workers (a file lock per answer set), and `copy()` gives a test module its own
 folder: a plain copy, never links, so a test may change any file of it. The copy
-gets its own DVC site cache and is synced into the calling worker's environment,
-as `Project.create` does; its MLflow store (absolute artifact locations) is
-re-pointed by the project itself, on its first command that opens the store
-(the template's relocation module), as a user's copied project is.
+is re-pointed at its new place (DVC's site cache, MLflow's artifact locations)
+and synced into the calling worker's environment, as `Project.create` does.
 """
 
 from __future__ import annotations
@@ -19,6 +17,7 @@ import fcntl
 import hashlib
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +80,29 @@ def copy(source: Project, path: Path, venv: Path, *, install: bool = True) -> Pr
         shutil.copyfile(log, path.parent / REPRO_LOG)
     private_site_cache_dir(path)
     shutil.rmtree(path / ".dvc" / "tmp", ignore_errors=True)
+    if (path / "mlflow.db").is_file():
+        relocate(path / "mlflow.db", str(source.path), str(path))
     project = Project(path=path, venv=venv, answers=dict(source.answers))
     if install:
         project.uv("sync", "--quiet")
     return project
+
+
+def relocate(database: Path, old: str, new: str) -> None:
+    """Re-point every path under `old` in a SQLite MLflow store to `new`.
+
+    MLflow records artifact locations as absolute `file://` URIs; without this a
+    copy would log its artifacts into the original's mlruns/.
+    """
+    with sqlite3.connect(database) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for column in db.execute(f'PRAGMA table_info("{table}")').fetchall():
+                name, kind = column[1], str(column[2]).upper()
+                if not any(t in kind for t in ("CHAR", "TEXT", "CLOB")):
+                    continue
+                db.execute(
+                    f'UPDATE "{table}" SET "{name}" = REPLACE("{name}", ?, ?) '
+                    f'WHERE "{name}" LIKE ?',
+                    (old, new, f"%{old}%"),
+                )

@@ -195,8 +195,8 @@ def test_the_last_good_model_still_scores_and_nothing_is_left_to_run(
 def test_a_copy_without_relocation_logs_its_artifacts_into_itself(
     project: Project, tmp_path: Path
 ) -> None:
-    # A user's plain `cp -r`: the project itself re-points its store (every
-    # harness/golden.py copy relies on the same, so the slow tier exercises it often).
+    # golden.copy re-points a copy's store (harness/golden.py relocate); a user's
+    # plain `cp -r` does not: the project itself must.
     copy = Project(path=tmp_path / "copied", venv=project.venv, answers=project.answers)
     shutil.copytree(project.path, copy.path, symlinks=True)
     database = (project.path / "mlflow.db").read_bytes()
