@@ -15,7 +15,7 @@ before the model sees it. Rows go through the same saved sklearn Pipeline as bat
 - `app.py`: the FastAPI app and `run`.
 """
 
-from ..tasks import Scores
+from ..modeling.tasks import Scores
 from .app import create_app, run
 from .batching import MicroBatcher
 from .limits import MAX_BODY_BYTES, MAX_RECORDS

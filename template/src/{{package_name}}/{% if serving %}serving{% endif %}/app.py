@@ -9,10 +9,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from .. import DISTRIBUTION, PROJECT_NAME, TASK, __version__, paths
+from .. import DISTRIBUTION, PROJECT_NAME, TASK, __version__
 from ..config import MonitorConfig
-from ..errors import ProjectError
-from ..tasks import Scores, current
+from ..core import paths
+from ..core.errors import ProjectError
+from ..modeling.tasks import Scores, current
 from .batching import MicroBatcher
 from .explaining import TOP, UNEXPLAINABLE, Explanations, explain_rows, explainer_for
 from .limits import MAX_BODY_BYTES, MAX_RECORDS, BodyLimit

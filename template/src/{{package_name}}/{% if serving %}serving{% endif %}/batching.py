@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from ..tasks import Scores
+from ..modeling.tasks import Scores
 
 
 @dataclass

@@ -13,7 +13,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 from sklearn.pipeline import Pipeline
 
-from ..explain import Explainer, explain_frame
+from ..reporting.explain import Explainer, explain_frame
 
 TOP = 5
 UNEXPLAINABLE = dict(description="no exact explanation for this model type (501)")

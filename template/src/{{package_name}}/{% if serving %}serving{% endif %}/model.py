@@ -10,12 +10,12 @@ from pathlib import Path
 
 from sklearn.pipeline import Pipeline
 
-from .. import paths
-from ..artifacts import Schema
-from ..data import file_md5
-from ..errors import DataError
-from ..loading import is_tracked, load_model, local_path
-from ..predict import expected_columns
+from ..batch.predict import expected_columns
+from ..core import paths
+from ..core.artifacts import Schema
+from ..core.errors import DataError
+from ..data.tables import file_md5
+from ..versioning.loading import is_tracked, load_model, local_path
 
 
 @dataclass(frozen=True)

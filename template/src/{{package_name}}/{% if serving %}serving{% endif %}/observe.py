@@ -37,12 +37,12 @@ from prometheus_client import (
 from pydantic import BaseModel
 
 from ..config import MonitorConfig
-from ..contract import Findings, check
-from ..errors import ProjectError
-from ..features import DATETIME, as_datetimes, model_kinds
-from ..files import make_folder
-from ..reference import Reference, optional_for_model
-from ..tasks import Scores
+from ..core.errors import ProjectError
+from ..core.files import make_folder
+from ..modeling.features import DATETIME, as_datetimes, model_kinds
+from ..modeling.tasks import Scores
+from ..monitoring.contract import Findings, check
+from ..monitoring.reference import Reference, optional_for_model
 from .model import ServedModel
 from .schemas import to_frame
 

@@ -1,0 +1,251 @@
+"""Stage `evaluate`: score the model on held-out rows, plot, write the card, track.
+
+One MLflow run per evaluation records the params in params.yaml, the metrics in
+reports/metrics.json (the same numbers), the model, the plots and the model card.
+Next to the model's own test metrics it records how sure they are (validation.py):
+a trivial baseline on the same rows, cross-validation on the training rows and
+bootstrap intervals. Global explanations, a classifier's calibration and the
+metrics per segment come from insight.py. The model is registered, and becomes
+the `champion` as registry.py's policy says (experiments are not registered;
+the first model on new data is promoted; on the same data only a better one).
+The metrics and plots are the task's (tasks/).
+"""
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from ..config import Config
+from ..config.sections import flatten
+from ..core import paths, progress
+from ..core.artifacts import DataSummary
+from ..core.files import write_json
+from ..modeling import boosting, plots
+from ..modeling.tasks import current
+from ..training import validation
+from ..training.train import hyperparameters
+from ..versioning import lineage, provenance, registry, tracking
+from ..versioning.gate import Settings
+from ..versioning.judging import TestRows
+from . import card_text, insight, model_card, trust
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The result of the evaluate stage."""
+
+    metrics: dict[str, float]
+    run_id: str
+    promotion: registry.Promotion
+    test_rows: int = 0
+    """How many held-out rows the metrics rest on."""
+
+    @property
+    def headline(self) -> str:
+        """'accuracy=0.9558, ... on 113 held-out rows', as the console says it."""
+        scores = ", ".join(f"{k}={v:.4f}" for k, v in self.metrics.items())
+        return f"{scores} on {self.test_rows} held-out rows"
+
+
+def certainty(
+    cfg: Config, root: Path, model: Any, test: pd.DataFrame
+) -> dict[str, Any]:
+    """Baseline, cross-validation, bootstrap intervals and early stopping facts."""
+    target = cfg.data.target
+    train = pd.read_parquet(root / paths.TRAIN)
+    values = hyperparameters(cfg, root)
+    cv: list[float] = []
+    if cfg.evaluate.cv_folds > 1:
+        progress.step(
+            f"cross-validation on the training rows ({cfg.evaluate.cv_folds} folds)"
+        )
+        cv = validation.cross_validate(train, cfg, values)
+    if cfg.evaluate.bootstrap:
+        progress.step(f"bootstrap intervals ({cfg.evaluate.bootstrap} resamples)")
+    estimator = model.named_steps["model"]
+    return {
+        "baseline": validation.baseline(train, test, target),
+        "cv": {
+            "folds": len(cv),
+            "mean": float(np.mean(cv)) if cv else None,
+            "std": float(np.std(cv)) if cv else None,
+        },
+        "ci": {
+            name: {"low": low, "high": high}
+            for name, (low, high) in validation.bootstrap(
+                model,
+                test.drop(columns=target),
+                test[target],
+                cfg.evaluate.bootstrap,
+                cfg.data.seed,
+            ).items()
+        },
+        "best_iteration": boosting.best_iteration(estimator),
+        "rounds": boosting.rounds(estimator),
+        "hyperparameters": values,
+    }
+
+
+def report(
+    scores: dict[str, float], facts: dict[str, Any], rows: int
+) -> dict[str, Any]:
+    """reports/metrics.json: the test metrics first, the `rows` they rest on, then
+    how sure they are (accuracy: Wilson interval; others: bootstrap; trust.py)."""
+    result: dict[str, Any] = {
+        **scores,
+        "test_rows": rows,
+        "baseline": facts["baseline"],
+        "cv": facts["cv"],
+        "ci": facts["ci"],
+    }
+    if facts["best_iteration"] is not None:
+        result["early_stopping"] = {
+            "best_iteration": facts["best_iteration"],
+            "rounds": facts["rounds"],
+        }
+    return result
+
+
+def flat_metrics(report: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """metrics.json as MLflow metrics: dotted names, as `dvc metrics show` prints
+    them (`baseline.f1_macro`, `ci.f1_macro.low`); missing values left out."""
+    return {
+        name: float(value)
+        for name, value in flatten(report, prefix).items()
+        if value is not None
+    }
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What evaluate measures before MLflow: written to metrics.json and plots."""
+
+    model: Any
+    test: pd.DataFrame
+    features: pd.DataFrame
+    """The test rows' feature columns."""
+    labels: pd.Series
+    """The test rows' target."""
+    data: DataSummary
+    scores: dict[str, float]
+    """The task's metrics on the test rows."""
+    facts: dict[str, Any]
+    """certainty(): baseline, cross-validation, intervals, hyperparameters."""
+    found: insight.Insight
+    sure: dict[str, Any]
+    """report(): the scores with how sure they are (metrics.json, MLflow)."""
+    results: dict[str, Any]
+    """Everything metrics.json holds."""
+    images: list[Path]
+
+
+def measure(cfg: Config, root: Path) -> Measured:
+    """Score the saved model on the test rows: metrics, how sure they are,
+    insight; write reports/metrics.json and the plots. No MLflow."""
+    model = joblib.load(root / paths.MODEL)
+    test = pd.read_parquet(root / paths.TEST)
+    features = test.drop(columns=cfg.data.target)
+    target = test[cfg.data.target]
+    task = current()
+    progress.step(f"scoring the model on {len(test)} test rows")
+    scores = task.compute_metrics(model, features, target)
+    facts = certainty(cfg, root, model, test)
+    facts["ci"].update(trust.proportion_intervals(scores, len(test)))
+    progress.step("explanations: importance, SHAP, partial dependence, segments")
+    found = insight.gather(cfg, root, model, features, target)
+    sure = report(scores, facts, len(test))
+    results = {**sure, **found.report}
+    write_json(root / paths.METRICS, results)
+    images = (
+        task.write_plots(model, features, target, root)
+        + plots.write_learning_curve(model, root)
+        + found.images
+    )
+    return Measured(
+        model=model,
+        test=test,
+        features=features,
+        labels=target,
+        data=DataSummary.read(root / paths.DATA_SUMMARY),
+        scores=scores,
+        facts=facts,
+        found=found,
+        sure=sure,
+        results=results,
+        images=images,
+    )
+
+
+def write_card(
+    cfg: Config,
+    root: Path,
+    measured: Measured,
+    run_id: str,
+    promotion: registry.Promotion,
+) -> Path:
+    """Render the model card of `measured` (run `run_id`) and write it."""
+    card = model_card.render(
+        root / paths.CARD_TEMPLATE,
+        cfg=cfg,
+        model=measured.model,
+        run_id=run_id,
+        experiment=tracking.experiment_name(),
+        metrics={**measured.scores, **measured.found.numbers},
+        data=measured.data,
+        images=measured.images,
+        certainty=measured.facts,
+        promotion=promotion,
+        sections=card_text.sections(
+            cfg, measured.results, measured.data, measured.found
+        ),
+    )
+    return model_card.write(root, card)
+
+
+def evaluate(cfg: Config, root: Path) -> Evaluation:
+    """Run the evaluate stage under `root`: measure(), then log the run, the model
+    and the card to MLflow and register the model (registry.py's policy)."""
+    m = measure(cfg, root)
+    train = pd.read_parquet(root / paths.TRAIN)
+    rows = TestRows.load(cfg, root)
+    experiment = provenance.experiment(root)
+    engine = getattr(m.model.named_steps["model"], "engine_", "local")  # train_cluster
+    tags = {
+        "data_md5": m.data.md5,
+        "data_path": m.data.path,
+        "train.engine": engine,
+        **rows.lineage.tags(),
+    }
+    progress.step("logging the run and the model to MLflow")
+    with tracking.start_run(root, tags) as run_id, tempfile.TemporaryDirectory() as tmp:
+        model_uri = tracking.log_results(
+            params={**cfg.raw, "fitted": m.facts["hyperparameters"]},
+            metrics={**flat_metrics(m.sure), **m.found.metrics},
+            model=m.model,
+            example=m.features.head(5),
+            artifacts={
+                "plots": [root / image for image in m.images],
+                "reports": [root / paths.METRICS],
+                "reference": [root / paths.REFERENCE],
+                "profile": m.found.artifacts,
+                "split": [lineage.write_rows(train, Path(tmp) / "train_rows.npy")],
+            },
+        )
+        progress.step("the model registry: the champion gate")
+        if experiment:
+            promotion = registry.not_registered(experiment, run_id)
+        else:
+            judge = rows.with_model(run_id, m.model, train)
+            promotion = registry.promote(
+                model_uri, run_id, rows.lineage, judge, Settings.of(cfg)
+            )
+        card_path = write_card(cfg, root, m, run_id, promotion)
+        tracking.log_artifact(card_path, "reports")
+    return Evaluation(
+        metrics=m.scores, run_id=run_id, promotion=promotion, test_rows=len(m.test)
+    )

@@ -1,0 +1,197 @@
+"""Stage `train`: fit the feature transformer and the estimator as one Pipeline.
+
+The estimator is the model family named by `model.type` in params.yaml (the
+task's family table, tasks/), built from that family's hyperparameters.
+"""
+
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from .. import TASK
+from ..config import Config, ModelConfig
+from ..core import paths
+from ..core.artifacts import BestParams, Schema
+from ..core.files import atomic_path
+from ..modeling.features import (
+    NUMBER,
+    STRING,
+    build_preprocessor,
+    categorical_inputs,
+    conform,
+    detect_kinds,
+    model_kinds,
+    served_kinds,
+)
+from ..modeling.tasks import current
+from ..monitoring.reference import Reference
+from ..monitoring.reference import build as profile
+
+
+def make_estimator(
+    cfg: ModelConfig, seed: int, values: dict[str, Any] | None = None
+) -> object:
+    """The estimator named by model.type, with `values` (default: params.yaml's)."""
+    return cfg.family.estimator(cfg.hyperparameters if values is None else values, seed)
+
+
+def hyperparameters(cfg: Config, root: Path) -> dict[str, Any]:
+    """params.yaml's values for the family, overridden by the tuned ones, if any.
+
+    models/best_params.json (stage `tune`) counts only when it was tuned for the
+    family params.yaml chooses now.
+    """
+    values = dict(cfg.model.hyperparameters)
+    best_path = root / paths.BEST_PARAMS
+    if best_path.is_file():
+        best = BestParams.read(best_path)
+        if best.family == cfg.model.type:
+            values.update(best.params)
+    return values
+
+
+def build(kinds: dict[str, str], cfg: Config, values: dict[str, Any]) -> Pipeline:
+    """The unfitted Pipeline: feature transformer, then the estimator."""
+    can = cfg.model.family.capabilities
+    features = build_preprocessor(
+        kinds,
+        cfg.features,
+        impute=not can.native_missing_values,
+        native_categories=can.native_categories,
+    )
+    estimator: Any = make_estimator(cfg.model, cfg.data.seed, values)
+    if can.native_categories:
+        estimator.set_params(categorical_features=categorical_inputs(kinds) or None)
+    return Pipeline([("features", features), ("model", estimator)])
+
+
+def unfitted(
+    rows: pd.DataFrame, cfg: Config, values: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.Series, dict[str, str], Pipeline]:
+    """split() and build() of some rows: what a fit on a cluster starts from."""
+    features, target, kinds = split(rows, cfg)
+    return features, target, kinds, build(kinds, cfg, values)
+
+
+def split(
+    train: pd.DataFrame, cfg: Config
+) -> tuple[pd.DataFrame, pd.Series, dict[str, str]]:
+    """The conformed feature columns, the target and the column kinds."""
+    where = str(paths.TRAIN)
+    features = train.drop(columns=cfg.data.target)
+    kinds = detect_kinds(features, where)
+    return conform(features, kinds, where), train[cfg.data.target], kinds
+
+
+def fit(
+    train: pd.DataFrame, cfg: Config, values: dict[str, Any] | None = None
+) -> Pipeline:
+    """Fit preprocessing and estimator on the training rows."""
+    features, target, kinds = split(train, cfg)
+    values = cfg.model.hyperparameters if values is None else values
+    pipeline = build(kinds, cfg, values)
+    pipeline.fit(features, target)
+    return settle(pipeline)
+
+
+def settle(pipeline: Pipeline) -> Pipeline:
+    """Predict on one core: a forest fitted on every core (`n_jobs`) would add
+    its trees' outputs in thread order, so the same rows could get predictions
+    that differ in the last digits from one call to the next."""
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+    estimator = pipeline.named_steps["model"]
+    if isinstance(estimator, RandomForestClassifier | RandomForestRegressor):
+        estimator.set_params(n_jobs=1)
+    return pipeline
+
+
+def schema(pipeline: Pipeline, cfg: Config) -> Schema:
+    """What the model expects and returns: used by serving and the card.
+
+    Feature kinds are "number" or "string"; datetime features are sent as ISO 8601
+    strings and expanded inside the model, as in batch predict.
+    """
+    return Schema(
+        task=TASK,
+        target=cfg.data.target,
+        features=served_kinds(model_kinds(pipeline)),
+        classes=current().classes(pipeline),
+    )
+
+
+def reference(pipeline: Pipeline, train: pd.DataFrame, cfg: Config) -> Reference:
+    """The training rows' profile and the model's predictions on them (reference.py)."""
+    kinds = model_kinds(pipeline)
+    features = conform(train.drop(columns=cfg.data.target), kinds, str(paths.TRAIN))
+    kind = NUMBER if current().classes(pipeline) is None else STRING
+    return profile(features, kinds, pipeline.predict(features), kind)
+
+
+CLUSTER_FAMILY = "lightgbm"
+"""The one family that trains on a Dask cluster (train_cluster.py)."""
+
+
+def on_cluster(cfg: Config, scheduler: str | None) -> str | None:
+    """The scheduler address `train` uses: set, and model.type is lightgbm."""
+    from ..core.cluster import scheduler_address
+
+    address = scheduler_address(scheduler)
+    return address if address and cfg.model.type == CLUSTER_FAMILY else None
+
+
+def where(cfg: Config, scheduler: str | None) -> str:
+    """A line (with its newline) on where `train` fitted the model, or ""
+    without a scheduler."""
+    from ..core.cluster import scheduler_address
+
+    address = scheduler_address(scheduler)
+    if address is None:
+        return ""
+    if on_cluster(cfg, scheduler):
+        return f"trained on the Dask cluster at {address}\n"
+    return (
+        f"model.type {cfg.model.type} trained here, not on the Dask cluster at "
+        f"{address}: only {CLUSTER_FAMILY} trains on a cluster\n"
+    )
+
+
+def train(
+    cfg: Config,
+    root: Path,
+    scheduler: str | None = None,
+    staging: str | None = None,
+) -> Pipeline:
+    """Run the train stage under `root`: read the split, fit, save model and schema.
+
+    With a scheduler (`scheduler`, else DASK_SCHEDULER_ADDRESS) and model.type
+    lightgbm, the model trains on the Dask cluster (train_cluster.py), whose
+    workers read the split here or, with `staging` (else CLUSTER_STAGING_URL),
+    from a copy in an object store; every other family trains here.
+    """
+    values = hyperparameters(cfg, root)
+    address = on_cluster(cfg, scheduler)
+    if address:
+        from . import train_cluster
+
+        pipeline, data = train_cluster.fit(
+            cfg,
+            root,
+            address,
+            scheduler,
+            values,
+            staging,
+            start=partial(unfitted, cfg=cfg, values=values),
+        )
+    else:
+        data = pd.read_parquet(root / paths.TRAIN)
+        pipeline = fit(data, cfg, values)
+    with atomic_path(root / paths.MODEL) as tmp:
+        joblib.dump(pipeline, tmp)
+    schema(pipeline, cfg).write(root / paths.SCHEMA)
+    reference(pipeline, data, cfg).write(root / paths.REFERENCE)
+    return pipeline

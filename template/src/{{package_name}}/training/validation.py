@@ -1,0 +1,117 @@
+"""How sure a number is: a baseline, cross-validation and bootstrap intervals.
+
+- `baseline`: a trivial model (the task's: most frequent class, or the mean)
+  fitted on the training rows and scored on the same test rows as the model.
+- `cross_validate`: the primary metric on k folds of the TRAINING rows
+  (stratified for classification), refitting the pipeline on each; `tune` scores
+  trials with it and evaluate reports its mean and standard deviation.
+- `bootstrap`: percentile confidence intervals of every test metric, from the
+  model's predictions on test rows drawn with replacement (no refitting).
+"""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import TASK
+from ..config import Config
+from ..modeling.tasks import current
+from .train import build, settle, split
+
+CONFIDENCE = 0.95
+
+
+def baseline(train: pd.DataFrame, test: pd.DataFrame, target: str) -> dict[str, float]:
+    """The task's trivial model, fitted on the training rows, on the test rows."""
+    task = current()
+    model = task.baseline().fit(train.drop(columns=target), train[target])
+    return task.compute_metrics(model, test.drop(columns=target), test[target])
+
+
+def folds(target: pd.Series, k: int, seed: int) -> Iterator[tuple[Any, Any]]:
+    """k (train, validation) index pairs; stratified for classification."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    if TASK == "classification":
+        smallest = int(target.value_counts().min())
+        splitter: Any = StratifiedKFold(
+            n_splits=min(k, max(smallest, 2)), shuffle=True, random_state=seed
+        )
+    else:
+        splitter = KFold(n_splits=k, shuffle=True, random_state=seed)
+    yield from splitter.split(np.zeros(len(target)), target)
+
+
+def cross_validate(
+    train: pd.DataFrame,
+    cfg: Config,
+    values: dict[str, Any],
+    report: Callable[[int, float], None] | None = None,
+) -> list[float]:
+    """The primary metric of each fold; `report(fold, running mean)` after each.
+
+    `report` may raise to stop early (the tuner's pruner does).
+    """
+    features, target, kinds = split(train, cfg)
+    metric = cfg.evaluate.primary_metric
+    scores: list[float] = []
+    for fold, (fit_rows, held_rows) in enumerate(
+        folds(target, cfg.evaluate.cv_folds, cfg.data.seed)
+    ):
+        model = build(kinds, cfg, values)
+        settle(model.fit(features.iloc[fit_rows], target.iloc[fit_rows]))
+        held = current().compute_metrics(
+            model, features.iloc[held_rows], target.iloc[held_rows]
+        )
+        scores.append(held[metric])
+        if report is not None:
+            report(fold, float(np.mean(scores)))
+    return scores
+
+
+class _Replay:
+    """Stands in for a model: returns stored predictions for the rows asked."""
+
+    def __init__(self, predictions: np.ndarray) -> None:
+        self.predictions = predictions
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        picked: np.ndarray = self.predictions[features.index.to_numpy()]
+        return picked
+
+
+def bootstrap(
+    model: Any, features: pd.DataFrame, target: pd.Series, resamples: int, seed: int
+) -> dict[str, tuple[float, float]]:
+    """(low, high) of each metric's 95% percentile interval over resampled rows."""
+    if resamples == 0:
+        return {}
+    predictions = np.asarray(model.predict(features.reset_index(drop=True)))
+    truth = target.reset_index(drop=True)
+    if not (
+        pd.api.types.is_numeric_dtype(predictions)
+        and pd.api.types.is_numeric_dtype(truth)
+    ):
+        # String labels: the metrics only compare them, so integer codes give the
+        # same numbers without scikit-learn encoding every resample again.
+        codes, _ = pd.factorize(pd.concat([pd.Series(predictions), truth]))
+        predictions, truth = codes[: len(truth)], pd.Series(codes[len(truth) :])
+    rows = pd.DataFrame(index=truth.index)  # _Replay reads the rows' index only
+    replay = _Replay(predictions)
+    rng = np.random.default_rng(seed)
+    samples: dict[str, list[float]] = {}
+    for _ in range(resamples):
+        pick = rng.integers(0, len(rows), len(rows))
+        scores = current().compute_metrics(replay, rows.iloc[pick], truth.iloc[pick])
+        for name, value in scores.items():
+            samples.setdefault(name, []).append(value)
+    tail = (1 - CONFIDENCE) / 2 * 100
+    return {
+        name: (
+            float(np.percentile(values, tail)),
+            float(np.percentile(values, 100 - tail)),
+        )
+        for name, values in samples.items()
+    }

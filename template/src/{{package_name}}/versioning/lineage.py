@@ -1,0 +1,103 @@
+"""Which data a model was trained on, and which of the test rows it has seen.
+
+The registry (registry.py) compares a new model with the champion only when both
+were trained on the same data: the same file (`data.path`, whatever rows it has
+gained since), the same target and the same feature columns and kinds. A model of
+other data is the first model on that data. Each evaluated run records its
+lineage as tags and the hashes of its training rows as an artifact, so the gate can
+score the champion only on test rows it has not trained on.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..core.artifacts import DataSummary, Schema
+
+TRAIN_ROWS = "split/train_rows.npy"
+"""The run artifact holding one 64-bit hash per training row."""
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """The data a model was trained on."""
+
+    path: str
+    md5: str
+    target: str
+    schema: str
+    """A digest of the target and the feature columns with their kinds."""
+    features: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, summary: DataSummary, schema: Schema) -> "Lineage":
+        """The lineage of a prepared data set and the model trained on it."""
+        kinds = dict(sorted(schema.features.items()))
+        digest = hashlib.sha256(
+            json.dumps([summary.target, kinds]).encode()
+        ).hexdigest()[:16]
+        return cls(summary.path, summary.md5, summary.target, digest, tuple(kinds))
+
+    def tags(self) -> dict[str, str]:
+        """MLflow tags (run and model version) that record the lineage."""
+        return {
+            "data.path": self.path,
+            "data.md5": self.md5,
+            "data.target": self.target,
+            "data.schema": self.schema,
+            "data.features": ",".join(self.features)[:4000],
+        }
+
+    @classmethod
+    def from_tags(cls, tags: dict[str, str]) -> "Lineage | None":
+        """The lineage recorded in `tags`, or None for a model registered before
+        lineages were recorded."""
+        if "data.schema" not in tags:
+            return None
+        features = tags.get("data.features", "")
+        return cls(
+            path=tags.get("data.path", ""),
+            md5=tags.get("data.md5", ""),
+            target=tags.get("data.target", ""),
+            schema=tags["data.schema"],
+            features=tuple(features.split(",")) if features else (),
+        )
+
+    def differs(self, other: "Lineage") -> str:
+        """How `other` (the champion's data) differs from this; "" if the same."""
+        if other.target != self.target:
+            return f"target {self.target!r} instead of {other.target!r}"
+        if other.path != self.path:
+            return f"data file {self.path} instead of {other.path}"
+        if other.schema != self.schema:
+            added = sorted(set(self.features) - set(other.features))
+            gone = sorted(set(other.features) - set(self.features))
+            if added or gone:
+                return (
+                    f"other feature columns (new: {', '.join(added) or 'none'}; "
+                    f"gone: {', '.join(gone) or 'none'})"
+                )
+            return "feature columns of other kinds (number/string)"
+        return ""
+
+
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """One 64-bit hash per row over all its columns (in name order)."""
+    ordered = frame[sorted(frame.columns)]
+    return np.asarray(pd.util.hash_pandas_object(ordered, index=False), np.uint64)
+
+
+def write_rows(frame: pd.DataFrame, path: Path) -> Path:
+    """Save the sorted row hashes of `frame` (the training rows) to `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, np.unique(row_hashes(frame)))
+    return path
+
+
+def unseen(test: pd.DataFrame, trained: np.ndarray) -> np.ndarray:
+    """A mask of the `test` rows whose hash is not among `trained`."""
+    return ~np.isin(row_hashes(test), trained)
