@@ -1,7 +1,7 @@
 """Files the pipeline and `predict` write get the modes a normally written file gets.
 
-files.py and errors.py (which it imports) have no Jinja in them, so they are copied
-from the template as they are into a package of their own and imported from there.
+core/files.py and core/errors.py (which it imports) have no Jinja in them, so they are
+copied from the template as they are into a package of their own and imported from there.
 The umask is process-wide: each case runs in a child process that sets its own.
 """
 
@@ -47,7 +47,7 @@ def test_written_files_follow_the_umask_and_stay_atomic(
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
     for module in ("files.py", "errors.py"):
-        shutil.copyfile(PACKAGE / module, package / module)
+        shutil.copyfile(PACKAGE / "core" / module, package / module)
     out = tmp_path / "out"
     subprocess.run(
         [sys.executable, "-c", WRITE, f"{umask:o}", str(package.parent), str(out)], check=True

@@ -24,7 +24,8 @@ def layout_modules(readme: str, package: str) -> set[str]:
     """The files the Layout block lists under src/<package>/, as relative paths.
 
     An entry is the text before the first double space; `a.py, b.py` lists two;
-    a name ending in `/` is a folder whose entries are indented below it.
+    a name ending in `/` is a package (its `__init__.py`) whose entries are
+    indented below it.
     """
     section = readme.split("\n## Layout\n", 1)[1]
     block = section.split("```text\n", 1)[1].split("\n```", 1)[0].splitlines()
@@ -41,6 +42,7 @@ def layout_modules(readme: str, package: str) -> set[str]:
         for name in line.strip().split("  ", 1)[0].split(", "):
             if name.endswith("/"):
                 folders.append((indent, prefix + name))
+                listed.add(f"{prefix}{name}__init__.py")
             else:
                 listed.add(prefix + name)
     return listed
@@ -69,6 +71,7 @@ def test_layout_parser_reads_folders_and_shared_lines() -> None:
         "cli.py",
         "metrics.py",
         "plots.py",
+        "serving/__init__.py",
         "serving/app.py",
         "train.py",
     }

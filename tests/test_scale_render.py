@@ -80,7 +80,7 @@ def test_custom_remote_url_is_written_as_given(tmp_path: Path) -> None:
 
 def test_local_tracking_has_no_server(tmp_path: Path) -> None:
     root = render(tmp_path / "p")
-    tracking = (root / "src/my_ml_project/tracking.py").read_text()
+    tracking = (root / "src/my_ml_project/versioning/tracking.py").read_text()
     assert "SERVER" not in tracking
     assert 'return os.environ.get("MLFLOW_TRACKING_URI") or local_store_uri(root)' in tracking
     assert not (root / "compose.yaml").exists()
@@ -90,7 +90,7 @@ def test_local_tracking_has_no_server(tmp_path: Path) -> None:
 def test_server_tracking_defaults_to_the_server(tmp_path: Path) -> None:
     uri = "https://mlflow.example.com:8443/team"
     root = render(tmp_path / "p", mlflow_tracking="server", mlflow_tracking_uri=uri)
-    tracking = (root / "src/my_ml_project/tracking.py").read_text()
+    tracking = (root / "src/my_ml_project/versioning/tracking.py").read_text()
     assert f'SERVER = "{uri}"\n' in tracking
     assert 'return os.environ.get("MLFLOW_TRACKING_URI") or SERVER' in tracking
     assert ".env" in (root / ".gitignore").read_text().splitlines()
@@ -229,7 +229,7 @@ def test_file_set_and_syntax_with_scale_answers(tmp_path: Path, answers: dict[st
         "compose.yaml",
         "mlflow-server/Dockerfile",
         "pyproject.toml",
-        "src/my_ml_project/tracking.py",
+        "src/my_ml_project/versioning/tracking.py",
     }
     leftovers = [
         name
@@ -282,7 +282,7 @@ def test_any_scale_answers_fail_clearly_or_render_valid_files(
             return
         assert_parses(root)
         assert read_dvc_config(root)["'remote \"storage\"'"]["url"] == url
-        tracking = root / "src/my_ml_project/tracking.py"
+        tracking = root / "src/my_ml_project/versioning/tracking.py"
         namespace: dict[str, object] = {}
         server_line = next(
             line for line in tracking.read_text().splitlines() if line.startswith("SERVER = ")

@@ -35,7 +35,7 @@ def test_generated_tests_pass_without_the_team_server_on_the_users_data(
         mlflow_tracking="server",
         mlflow_tracking_uri=uri,
     )
-    assert uri in (project.path / f"src/{project.package}/tracking.py").read_text()
+    assert uri in (project.path / f"src/{project.package}/versioning/tracking.py").read_text()
     # The user's own file and data settings, edited by hand as docs/byod.md says.
     own_data(project.path / "data" / "raw" / "churn.csv")
     text = (project.path / "params.yaml").read_text()

@@ -1,1 +1,2 @@
-"""TODO"""
+"""Stage evaluate: metrics, explanations, importance, segments and the model
+card, logged to MLflow."""
