@@ -24,7 +24,7 @@ print(json.dumps(collections.Counter(t.state.name for t in study.trials)))
 READ_RUN = """
 import json, sys
 from mlflow.tracking import MlflowClient
-from {package}.tracking import experiment_name, tracking_uri
+from {package}.versioning.tracking import experiment_name, tracking_uri
 from pathlib import Path
 client = MlflowClient(tracking_uri(Path.cwd()))
 experiment = client.get_experiment_by_name(experiment_name())

@@ -76,7 +76,7 @@ print(json.dumps(client.post("/predict", json={{"records": rows}}).json()))
 EPOCHS = """
 import json
 from mlflow.tracking import MlflowClient
-from {package}.tracking import tracking_uri
+from {package}.versioning.tracking import tracking_uri
 from pathlib import Path
 client = MlflowClient(tracking_uri(Path.cwd()))
 history = client.get_metric_history("{run_id}", "val_loss")

@@ -299,7 +299,7 @@ READ_TRIALS = """
 import json
 from pathlib import Path
 from mlflow.tracking import MlflowClient
-from {package}.tracking import experiment_name, tracking_uri
+from {package}.versioning.tracking import experiment_name, tracking_uri
 client = MlflowClient(tracking_uri(Path.cwd()))
 experiment = client.get_experiment_by_name(experiment_name())
 ids = [experiment.experiment_id]

@@ -38,7 +38,7 @@ import mlflow
 from mlflow.tracking import MlflowClient
 from fastapi.testclient import TestClient
 from {package}.serving import create_app
-from {package}.tracking import tracking_uri
+from {package}.versioning.tracking import tracking_uri
 mlflow.set_tracking_uri(tracking_uri(Path.cwd()))
 run_id, rows = sys.argv[1], json.loads(sys.argv[2])
 version = mlflow.register_model(f"runs:/{run_id}/model", "demo")

@@ -28,8 +28,8 @@ pytestmark = [pytest.mark.usefixtures("isolated_copier"), pytest.mark.slow]
 CHAMPION = """
 import json
 from mlflow.tracking import MlflowClient
-from {package}.registry import model_name
-from {package}.tracking import use_store
+from {package}.versioning.registry import model_name
+from {package}.versioning.tracking import use_store
 from pathlib import Path
 use_store(Path.cwd())
 client = MlflowClient()

@@ -32,7 +32,7 @@ from harness.template_repo import (
 
 PACKAGE = "my_ml_project"
 MODULE = f"src/{PACKAGE}"
-TASK_MODULE = f"{MODULE}/tasks/classification.py"
+TASK_MODULE = f"{MODULE}/modeling/tasks/classification.py"
 TASK_SOURCE = "template/src/{{package_name}}/modeling/tasks/{% if task == 'classification' %}classification.py{% endif %}"
 
 
