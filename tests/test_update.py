@@ -723,6 +723,55 @@ def test_edited_serve_module_is_kept_when_the_release_moves_it(
     }
 
 
+# The flat package became subpackages (issue 22) -------------------------------------
+
+USER_ERROR = '''class ModelError(ProjectError):
+    """Ours: the registry holds no model for this customer."""
+
+
+'''
+DATA_ERROR = "class DataError(ProjectError):"
+
+
+def test_update_from_the_flat_layout_moves_an_edited_module_with_its_edits(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """0.2.0's errors.py, edited, lands in core/errors.py with the edit and with the
+    release's own changes; the user's own module stays where it is."""
+    repo = TemplateRepo.from_commit(tmp_path / "template", release_ref(LAST_RELEASE))
+    repo.release(LAST_RELEASE)
+    project = repo.render(tmp_path / "project", LAST_RELEASE)
+    errors = project / MODULE / "errors.py"
+    edit(errors, DATA_ERROR, USER_ERROR + DATA_ERROR)
+    (project / MODULE / "segments.py").write_text(USER_MODULE)
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "Our error and our module")
+    card = (project / "cards/model_card.md.j2").read_text()
+    repo.copy_from(TEMPLATE)
+    repo.release("0.3.0")
+
+    update(project, "0.3.0", trust=True)
+
+    assert conflicted_files(project) == []
+    moved = (project / MODULE / "core/errors.py").read_text()
+    expected = tree(fresh(repo, tmp_path / "fresh", "0.3.0", project))
+    # The release's version of the module with the user's class where they put it:
+    # the warn() the release added and the user's ModelError are both there.
+    release_errors = expected[f"{MODULE}/core/errors.py"]
+    assert "def warn(" in release_errors and "ModelError" not in release_errors
+    assert moved == release_errors.replace(DATA_ERROR, USER_ERROR + DATA_ERROR)
+    assert not errors.exists() and not errors.with_name("errors.py.orig").exists()
+    assert (project / MODULE / "segments.py").read_text() == USER_MODULE
+    err = capfd.readouterr().err
+    assert f"moved your edits of {MODULE}/errors.py to {MODULE}/core/errors.py" in err
+    assert err.count("moved your edits") == 1  # the untouched modules simply move
+    # Everything else is exactly a fresh render of the new release.
+    expected[f"{MODULE}/core/errors.py"] = moved
+    expected[f"{MODULE}/segments.py"] = USER_MODULE
+    expected["cards/model_card.md.j2"] = card
+    assert tree(project) == expected
+
+
 # params.yaml's model section became one section per family -----------------------
 
 
