@@ -31,7 +31,6 @@ from pathlib import Path
 from keep_edited_files import SUFFIX, context, destination, old_template, render
 
 PKG = "src/{{package_name}}"
-TASK_FILE = "{% if task == '%s' %}%s.py{% endif %}"
 TORCH = "{% if deep_learning %}torch_mlp.py{% endif %}"
 
 GROUPS = {
@@ -67,7 +66,7 @@ def moves() -> dict[str, str]:
         ("classification", "class_plots"),
         ("regression", "regression"),
     ):
-        file = TASK_FILE % (task, name)
+        file = f"{{% if task == '{task}' %}}{name}.py{{% endif %}}"
         table[f"{PKG}/tasks/{file}"] = f"{PKG}/modeling/tasks/{file}"
     return table
 

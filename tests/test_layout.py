@@ -208,3 +208,45 @@ def test_the_development_docs_give_the_same_layers(package: Path) -> None:
             continue
         below = ", ".join(u for u in LAYERS if u in allowed and u in present) or "nothing"
         assert f"| `{name}` | {below} |" in text, name
+
+
+def test_the_update_migration_moves_every_module_of_the_flat_layout() -> None:
+    """migrations/package_layout.py has a new home for each module the last flat
+    layout had (the commit before the move), and each home is a template file."""
+    import subprocess
+    import sys
+
+    from harness.template import TEMPLATE
+
+    sys.path.insert(0, str(TEMPLATE / "migrations"))
+    try:
+        from package_layout import MOVES
+    finally:
+        sys.path.remove(str(TEMPLATE / "migrations"))
+    package = "template/src/{{package_name}}"
+    moved = subprocess.run(
+        ["git", "log", "--diff-filter=D", "--format=%H", "--", f"{package}/train.py"],
+        cwd=TEMPLATE,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    if not moved:
+        pytest.skip("no history: the commit that moved the modules is not in this clone")
+    flat = subprocess.run(
+        ["git", "ls-tree", "-r", "--name-only", f"{moved[-1]}^", "--", package],
+        cwd=TEMPLATE,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    stays = {"__init__.py.jinja", "cli.py.jinja", "py.typed"}
+    old = {
+        path.removeprefix("template/")
+        for path in flat
+        if "/{% if serving %}serving{% endif %}/" not in path
+        and path.removeprefix(f"{package}/") not in stays
+    }
+    assert old == set(MOVES)
+    for new in MOVES.values():
+        assert (TEMPLATE / "template" / new).is_file(), new

@@ -130,7 +130,9 @@ def test_plain_sources_are_what_the_render_writes(tmp_path: Path, task: str) -> 
 def test_plain_sources_pass_ruff_in_place(tmp_path: Path, lint_env: Path) -> None:
     """ruff reads the template's sources where they are, with the project's settings."""
     root = render(tmp_path / "p")
-    tasks = [str(p) for p in (PACKAGE_SOURCES / "modeling" / "tasks").iterdir() if "{% if" in p.name]
+    tasks = [
+        str(p) for p in (PACKAGE_SOURCES / "modeling" / "tasks").iterdir() if "{% if" in p.name
+    ]
     # one module per task, and the classifier's calibration and plots
     assert len(tasks) == len(QUESTIONS["task"]["choices"]) + 2
     config = ("--config", str(root / "pyproject.toml"))
