@@ -39,16 +39,16 @@ PACKAGE = "my_ml_project"
 # The stage functions, called directly: what the pipeline costs without DVC and MLflow.
 BARE = f"""
 from pathlib import Path
-from {PACKAGE} import paths
+from {PACKAGE}.core import paths
 from {PACKAGE}.config import load_config
-from {PACKAGE}.demo import write_demo
-from {PACKAGE}.data import prepare
-from {PACKAGE}.train import train
-from {PACKAGE}.tune import tune
-from {PACKAGE}.evaluate import certainty
-from {PACKAGE}.registry import Promotion
-from {PACKAGE} import model_card
-from {PACKAGE}.tasks import current
+from {PACKAGE}.data.demo import write_demo
+from {PACKAGE}.data.tables import prepare
+from {PACKAGE}.training.train import train
+from {PACKAGE}.training.tune import tune
+from {PACKAGE}.reporting.evaluate import certainty
+from {PACKAGE}.versioning.registry import Promotion
+from {PACKAGE}.reporting import model_card
+from {PACKAGE}.modeling.tasks import current
 import json, pandas as pd
 root = Path.cwd()
 cfg = load_config(root / paths.PARAMS)

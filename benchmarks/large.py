@@ -49,13 +49,15 @@ STAGES = ("check", "prepare", "tune", "profile", "train", "evaluate")
 BARE = f"""
 import json, resource, sys, time
 from pathlib import Path
-from {PACKAGE} import evaluate, paths, profile
-from {PACKAGE}.check import check
+from {PACKAGE}.core import paths
+from {PACKAGE}.data import profile
+from {PACKAGE}.training.check import check
+from {PACKAGE}.reporting import evaluate
 from {PACKAGE}.config import load_config
-from {PACKAGE}.data import prepare
-from {PACKAGE}.tune import tune
-from {PACKAGE}.train import train
-from {PACKAGE}.registry import Promotion
+from {PACKAGE}.data.tables import prepare
+from {PACKAGE}.training.tune import tune
+from {PACKAGE}.training.train import train
+from {PACKAGE}.versioning.registry import Promotion
 root = Path.cwd()
 cfg = load_config(root / paths.PARAMS)
 times = {{}}
