@@ -40,7 +40,7 @@ GROUPS = {
     "versioning": "ci gate judging lineage loading provenance registry relocation",
     "data": "demo leakage profile textfiles",
     "monitoring": "contract drift monitor reference",
-    "training": "check search_space train train_cluster tune tune_cluster validation",
+    "training": "check search_space train train_cluster tune tune_cluster",
     "reporting": (
         "card_text drivers evaluate explain importance insight model_card segmenting trust"
     ),
@@ -57,6 +57,7 @@ def moves() -> dict[str, str]:
     }
     table[f"{PKG}/config.py"] = f"{PKG}/config/__init__.py"
     table[f"{PKG}/data.py"] = f"{PKG}/data/tables.py"
+    table[f"{PKG}/validation.py"] = f"{PKG}/training/uncertainty.py"
     table[f"{PKG}/tracking.py.jinja"] = f"{PKG}/versioning/tracking.py.jinja"
     table[f"{PKG}/{TORCH}"] = f"{PKG}/modeling/{TORCH}"
     table[f"{PKG}/tasks/__init__.py"] = f"{PKG}/modeling/tasks/__init__.py"

@@ -69,7 +69,7 @@ PACKAGE_MODULES = (
     "training/train_cluster.py",
     "training/tune.py",
     "training/tune_cluster.py",
-    "training/validation.py",
+    "training/uncertainty.py",
     "versioning/__init__.py",
     "versioning/ci.py",
     "versioning/gate.py",

@@ -2,7 +2,7 @@
 
 One MLflow run per evaluation records the params in params.yaml, the metrics in
 reports/metrics.json (the same numbers), the model, the plots and the model card.
-Next to the model's own test metrics it records how sure they are (validation.py):
+Next to the model's own test metrics it records how sure they are (uncertainty.py):
 a trivial baseline on the same rows, cross-validation on the training rows and
 bootstrap intervals. Global explanations, a classifier's calibration and the
 metrics per segment come from insight.py. The model is registered, and becomes
@@ -27,7 +27,7 @@ from ..core.artifacts import DataSummary
 from ..core.files import write_json
 from ..modeling import boosting, plots
 from ..modeling.tasks import current
-from ..training import validation
+from ..training import uncertainty
 from ..training.train import hyperparameters
 from ..versioning import lineage, provenance, registry, tracking
 from ..versioning.gate import Settings
@@ -64,12 +64,12 @@ def certainty(
         progress.step(
             f"cross-validation on the training rows ({cfg.evaluate.cv_folds} folds)"
         )
-        cv = validation.cross_validate(train, cfg, values)
+        cv = uncertainty.cross_validate(train, cfg, values)
     if cfg.evaluate.bootstrap:
         progress.step(f"bootstrap intervals ({cfg.evaluate.bootstrap} resamples)")
     estimator = model.named_steps["model"]
     return {
-        "baseline": validation.baseline(train, test, target),
+        "baseline": uncertainty.baseline(train, test, target),
         "cv": {
             "folds": len(cv),
             "mean": float(np.mean(cv)) if cv else None,
@@ -77,7 +77,7 @@ def certainty(
         },
         "ci": {
             name: {"low": low, "high": high}
-            for name, (low, high) in validation.bootstrap(
+            for name, (low, high) in uncertainty.bootstrap(
                 model,
                 test.drop(columns=target),
                 test[target],

@@ -4,7 +4,7 @@
   Wilson score interval (scipy.stats.binomtest): unlike a bootstrap over the
   same rows it stays honest at small n and at the edges (36 rows all right give
   0.90 to 1.00, not 1.00 to 1.00).
-- Every other metric keeps the bootstrap percentile interval (validation.py):
+- Every other metric keeps the bootstrap percentile interval (uncertainty.py):
   the test rows drawn again with replacement, the model not refitted, so it says
   how the number would move with other test rows of the same kind, not with
   other training rows; at few rows or a score at its limit it is too narrow.

@@ -1,7 +1,7 @@
 """Stage `tune`: search the chosen family's hyperparameters with Optuna.
 
 The search space is `tune.space.<model.type>` in params.yaml; each trial is
-scored by cross-validation on the training rows (validation.cross_validate), and
+scored by cross-validation on the training rows (uncertainty.cross_validate), and
 the median pruner stops a trial whose running mean after a fold falls behind.
 The sampler (TPE) is seeded from `data.seed`.
 
@@ -113,7 +113,7 @@ def tune(cfg: Config, root: Path, scheduler: str | None = None) -> BestParams:
 
     from ..core.cluster import scheduler_address
     from ..versioning import tracking
-    from .validation import cross_validate
+    from .uncertainty import cross_validate
 
     check_space(cfg)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
