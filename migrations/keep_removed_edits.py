@@ -14,6 +14,8 @@ VERSION_TO with those answers plus DATA_JSON (the `-d` answers), both with
 Copier's own API into temporary folders. A file of the old render that the new
 render lacks and the project has is going; it is edited when its content differs
 from the old render. One line per edited file, then one line for the others.
+The flat modules 0.3.0 moved into subpackages are left to that release's own
+migration (package_layout.py), which carries the edits into the new homes.
 
 after: Copier has deleted them. Each file that left the worktree (it is still in
 HEAD: Copier only updates a clean repository) and was edited is written back
@@ -46,6 +48,7 @@ MARKER = "copier-mlops-removed.json"  # in the git directory: what `before` anno
 OPT_OUT = "COPIER_MLOPS_KEEP_EDITS"
 OFF = {"0", "no", "false", "off", "n"}
 PREFIX = "copier-mlops: "
+LAYOUT = "0.3.0"  # the release that grouped the package; package_layout.py moves edits
 
 
 class CannotRender(Exception):
@@ -112,6 +115,25 @@ def same(old: Any, new: Any) -> bool:
     return str(old).strip().lower() == str(new).strip().lower()
 
 
+def carried(answers_file: str, version_from: str, version_to: str) -> set[str]:
+    """The modules a release's own migration moves with their edits, when this update
+    crosses it: 0.3.0's package_layout.py merges each edited flat module into its new
+    home, so saying "kept as .orig" here would be wrong."""
+    from packaging.version import InvalidVersion, Version  # Copier depends on it
+
+    try:
+        crosses = Version(version_from) < Version(LAYOUT) <= Version(version_to)
+    except InvalidVersion:
+        return set()
+    if not crosses:
+        return set()
+    from keep_edited_files import context, destination  # this folder: on sys.path
+    from package_layout import MOVES
+
+    data = context(Path(answers_file))
+    return {path.as_posix() for old in MOVES if (path := destination(old, data)) is not None}
+
+
 def going(
     answers_file: str, version_from: str, version_to: str, data: dict[str, Any]
 ) -> dict[str, bool]:
@@ -146,6 +168,9 @@ def before(answers_file: str, version_from: str, version_to: str, data_json: str
     record.unlink(missing_ok=True)
     data = json.loads(data_json or "{}")
     found = going(answers_file, version_from, version_to, data if isinstance(data, dict) else {})
+    moved = carried(answers_file, version_from, version_to)
+    # Recorded as unedited: `after` neither keeps nor names them; their migration does.
+    found = {path: changed and path not in moved for path, changed in found.items()}
     edited = [path for path, changed in found.items() if changed]
     for path in edited:
         if keeping():
@@ -160,7 +185,7 @@ def before(answers_file: str, version_from: str, version_to: str, data_json: str
                 f"git restore --source=HEAD -- {path} brings it back)",
                 file=sys.stderr,
             )
-    others = [path for path, changed in found.items() if not changed]
+    others = [path for path, changed in found.items() if not changed and path not in moved]
     if others:
         print(
             f"{PREFIX}this update also removes {len(others)} file(s) you did not edit: "

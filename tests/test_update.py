@@ -765,6 +765,8 @@ def test_update_from_the_flat_layout_moves_an_edited_module_with_its_edits(
     err = capfd.readouterr().err
     assert f"moved your edits of {MODULE}/errors.py to {MODULE}/core/errors.py" in err
     assert err.count("moved your edits") == 1  # the untouched modules simply move
+    # ...and no other line says it was removed or kept as a copy.
+    assert "errors.py, which you edited" not in err and "errors.py.orig" not in err
     # Everything else is exactly a fresh render of the new release.
     expected[f"{MODULE}/core/errors.py"] = moved
     expected[f"{MODULE}/segments.py"] = USER_MODULE
