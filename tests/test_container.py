@@ -78,10 +78,14 @@ def image_config(tag: str) -> dict[str, Any]:
     return dict(data["OCIv1"]["config"])
 
 
+def run_args(container: str, user: str, *command: str, options: tuple[str, ...] = ()) -> list[str]:
+    """`buildah run`'s arguments: `command` in `container` as `user`."""
+    return ["run", "--isolation", "chroot", "--user", user, *options, container, "--", *command]
+
+
 def run_in(container: str, user: str, *command: str) -> str:
     """Another command in a (running) container, as `user`; its output."""
-    args = ["run", "--isolation", "chroot", "--user", user, container, "--", *command]
-    return images.buildah(*args).stdout
+    return images.buildah(*run_args(container, user, *command)).stdout
 
 
 @contextlib.contextmanager
@@ -92,22 +96,8 @@ def running(
     `user`; removed afterwards."""
     named = ["--name", name] if name else []
     container = images.buildah("from", "--pull=never", *named, tag).stdout.strip()
-    server = Server.start(
-        tag,
-        [
-            "buildah",
-            "run",
-            "--isolation",
-            "chroot",
-            "--user",
-            user,
-            *options,
-            container,
-            "--",
-            *command,
-        ],
-        log,
-    )
+    args = run_args(container, user, *command, options=options)
+    server = Server.start(tag, ["buildah", *args], log)
     try:
         yield server
     finally:
