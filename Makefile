@@ -19,7 +19,7 @@ PYTEST_WORKERS ?= 2
 # would reach the generated projects' own pytest runs too).
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-fast bench bench-serving bench-monitor bench-scaling bench-training lint
+.PHONY: demo test test-fast bench bench-serving bench-monitor bench-scaling bench-training bench-large lint
 
 $(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS)
@@ -48,6 +48,12 @@ bench-scaling: $(UV)
 
 bench-training: $(UV)
 	$(UV) run --frozen python -m benchmarks.training --local
+
+# PYTHONDONTWRITEBYTECODE unset: the generated project's stages run as a user's
+# would, from cached bytecode. 10,000,000 rows: add --rows 10000000 (not measured yet).
+bench-large: $(UV)
+	env -u PYTHONDONTWRITEBYTECODE $(UV) run --frozen python -m benchmarks.large \
+		--rows 100000 --rows 1000000
 
 lint: $(UV)
 	$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .

@@ -1,7 +1,10 @@
 """Benchmark the pipeline on a large synthetic table; print a markdown table.
 
-    uv run python -m benchmarks.large [--rows 1000000] [--trials 4] [--family F] [--task T]
-        [--set evaluate.cv_folds=1 ...] [--no-bare]
+    uv run python -m benchmarks.large [--rows 1000000 ...] [--trials 4] [--family F]
+        [--task T] [--set evaluate.cv_folds=1 ...] [--no-bare]
+
+`make bench-large` runs it at 100,000 and 1,000,000 rows (`--rows` repeats: one
+table per row count, smallest first).
 
 For each task, a table of `--rows` rows x 20 feature columns (15 numeric with 5%
 missing values, 5 string columns of 3 to 50 values, some missing) is written to
@@ -13,7 +16,7 @@ a rendered project's data/raw/. Then, per stage:
 And tuning throughput: `tune` with `--trials` trials of the family, `tune.n_jobs`
 1 and 2, in trials per minute (a fresh study each time; `--trials 0` skips
 it). `--family` sets
-`model.type` (default: the template's, random_forest); `--family torch_mlp`
+`model.type` (default: the template's, hist_gradient_boosting); `--family torch_mlp`
 renders with `deep_learning=true torch_index=pypi` (the only PyTorch build this
 machine reaches). `--task` measures one task; `--set dotted.key=value` (a YAML
 value, repeatable) changes params.yaml before the first stage, the same for every
@@ -130,7 +133,7 @@ def overrides(pairs: list[str]) -> dict[str, object]:
     return changes
 
 
-def outcome(project: Project, task: str, family: str) -> str:
+def outcome(project: Project, task: str, family: str, rows: int) -> str:
     """One markdown row: the test metrics and early stopping of reports/metrics.json."""
     report = project.read_json("reports/metrics.json")
     scores = ", ".join(
@@ -140,7 +143,7 @@ def outcome(project: Project, task: str, family: str) -> str:
     )
     stopping = report.get("early_stopping") or {}
     return (
-        f"| {task} | {family} | {scores} | {report['test_rows']:,} | "
+        f"| {rows:,} | {task} | {family} | {scores} | {report['test_rows']:,} | "
         f"{stopping.get('rounds', '')} | {stopping.get('best_iteration', '')} |"
     )
 
@@ -155,7 +158,7 @@ def measure(
     changes: dict[str, object],
     bare_run: bool = True,
 ) -> tuple[list[str], str]:
-    project = Project.create(base / task, venv, task=task, **answers(family))
+    project = Project.create(base / f"{task}-{rows}", venv, task=task, **answers(family))
     data = table(rows, task)
     memory_mb = data.memory_usage(deep=True).sum() / 2**20
     (project.path / "data/raw").mkdir(parents=True, exist_ok=True)
@@ -170,39 +173,42 @@ def measure(
     for stage in STAGES:
         repro[stage] = run_timed(project, "dvc", "repro", "-s", stage)[:2]
         print(f"# {task} dvc repro -s {stage}: {repro[stage]}", file=sys.stderr, flush=True)
-    result = outcome(project, task, family)
+    result = outcome(project, task, family, rows)
     print(f"# {task} {result}", file=sys.stderr, flush=True)
     bare = bare_times(project, venv) if bare_run else None
     total_repro = sum(seconds for seconds, _ in repro.values())
     peak = max(rss for _, rss in repro.values())
     for stage in STAGES:
         seconds, rss = repro[stage]
+        share = f"{rss / memory_mb:.1f}x"
         if bare is None:
-            lines.append(f"| {task} | {stage} | {seconds:.1f} | | | {rss:.0f} |")
+            lines.append(
+                f"| {rows:,} | {task} | {stage} | {seconds:.1f} | | | {rss:.0f} | {share} |"
+            )
         else:
             lines.append(
-                f"| {task} | {stage} | {seconds:.1f} | {bare[stage]:.1f} | "
-                f"{seconds / max(bare[stage], 1e-9):.2f} | {rss:.0f} |"
+                f"| {rows:,} | {task} | {stage} | {seconds:.1f} | {bare[stage]:.1f} | "
+                f"{seconds / max(bare[stage], 1e-9):.2f} | {rss:.0f} | {share} |"
             )
     if bare is None:
         lines.append(
-            f"| {task} | **all** | {total_repro:.1f} | | | {peak:.0f} "
-            f"(data {memory_mb:.0f} MB, {peak / memory_mb:.1f}x) |"
+            f"| {rows:,} | {task} | **all** | {total_repro:.1f} | | | {peak:.0f} "
+            f"(data {memory_mb:.0f} MB) | {peak / memory_mb:.1f}x |"
         )
     else:
         total_bare = sum(bare[stage] for stage in STAGES)
         lines.append(
-            f"| {task} | **all** | {total_repro:.1f} | {total_bare:.1f} | "
+            f"| {rows:,} | {task} | **all** | {total_repro:.1f} | {total_bare:.1f} | "
             f"{total_repro / total_bare:.2f} | {peak:.0f} (bare {bare['rss_mb']:.0f}; "
-            f"data {memory_mb:.0f} MB, {peak / memory_mb:.1f}x) |"
+            f"data {memory_mb:.0f} MB) | {peak / memory_mb:.1f}x |"
         )
     for jobs in (1, 2) if trials else ():  # --trials 0: no throughput rows
         shutil.rmtree(project.path / "tuning", ignore_errors=True)
         set_params(project, **{"tune.n_trials": trials, "tune.n_jobs": jobs})
         seconds, _, _ = run_timed(project, PACKAGE, "tune")
         lines.append(
-            f"| {task} | tune {trials} trials, n_jobs {jobs} | {seconds:.1f} | | | "
-            f"{trials / seconds * 60:.2f} trials/min |"
+            f"| {rows:,} | {task} | tune {trials} trials, n_jobs {jobs} | {seconds:.1f} "
+            f"| | | {trials / seconds * 60:.2f} trials/min | |"
         )
     return lines, result
 
@@ -226,9 +232,9 @@ def bare_times(project: Project, venv: Path) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, action="append", help="repeatable")
     parser.add_argument("--trials", type=int, default=4)
-    parser.add_argument("--family", default="random_forest", help="model.type")
+    parser.add_argument("--family", default="hist_gradient_boosting", help="model.type")
     parser.add_argument("--task", choices=("classification", "regression"), action="append")
     parser.add_argument("--set", dest="changes", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--no-bare", dest="bare", action="store_false")
@@ -238,19 +244,22 @@ def main() -> None:
         base = Path(folder)
         venv = base / "venv"
         settings = ", ".join(f"{k}={v}" for k, v in changes.items()) or "template defaults"
-        print(f"{args.rows:,} rows x 20 columns, model.type {args.family}; {settings}\n")
-        print("| task | stage | dvc repro s | bare s | ratio | peak RSS MB |")
-        print("| --- | --- | --- | --- | --- | --- |")
+        counts = sorted(args.rows or [1_000_000])
+        sizes = ", ".join(f"{rows:,}" for rows in counts)
+        print(f"{sizes} rows x 20 columns, model.type {args.family}; {settings}\n")
+        print("| rows | task | stage | dvc repro s | bare s | ratio | peak RSS MB | peak / data |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         results = []
-        for task in args.task or ("classification", "regression"):
-            lines, result = measure(
-                task, args.rows, args.trials, args.family, base, venv, changes, args.bare
-            )
-            results.append(result)
-            for line in lines:
-                print(line, flush=True)
-        print("\n| task | family | test metrics | test rows | epochs / rounds run | best |")
-        print("| --- | --- | --- | --- | --- | --- |")
+        for rows in counts:
+            for task in args.task or ("classification", "regression"):
+                lines, result = measure(
+                    task, rows, args.trials, args.family, base, venv, changes, args.bare
+                )
+                results.append(result)
+                for line in lines:
+                    print(line, flush=True)
+        print("\n| rows | task | family | test metrics | test rows | rounds run | best |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
         for result in results:
             print(result, flush=True)
 

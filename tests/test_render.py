@@ -266,6 +266,7 @@ def test_answers_drive_the_content(tmp_path: Path) -> None:
         "min_promote_rows": 50,
         "cv_folds": 5,
         "bootstrap": 200,
+        "sample_rows": 100000,
     }
     assert params["model"]["linear"] == {"alpha": 1.0}
     dvc = yaml.safe_load((root / "dvc.yaml").read_text())

@@ -91,6 +91,9 @@ class EvaluateConfig:
     """A model scored on fewer test rows never becomes the champion."""
     segments: tuple[str, ...] = ()
     """Columns whose values split the test rows into groups scored apart."""
+    sample_rows: int | None = None
+    """Cross-validation and the bootstrap on a seeded sample of at most this many
+    rows (None: every row)."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,7 @@ def load_config(path: Path) -> Config:
             bootstrap=evaluate.integer("bootstrap", minimum=0),
             min_promote_rows=evaluate.integer("min_promote_rows"),
             segments=evaluate.names("segments"),
+            sample_rows=evaluate.optional_integer("sample_rows", minimum=20),
         ),
         tune=_tune(params, model.text("type"), path),
         raw=params,

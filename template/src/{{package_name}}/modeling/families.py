@@ -126,6 +126,17 @@ class Family:
         return tuple(h.name for h in self.hyperparameters)
 
 
+DEFAULT = "hist_gradient_boosting"
+"""`model.type` as the template ships it in params.yaml."""
+WHY_DEFAULT = (
+    "gradient-boosted trees that take missing values and string categories as "
+    "they are and stop adding trees once a validation split stops improving, "
+    "so a million rows fit in minutes and in little memory (a random forest's "
+    "deep trees, refitted for each cross-validation fold, do not scale as far)"
+)
+"""Why: the model card says it under "Model details"."""
+
+
 # Hyperparameters shared by the tree ensembles of both tasks.
 N_ESTIMATORS = Hyperparameter("n_estimators", "int", 100, 1, "number of trees", 10_000)
 MAX_DEPTH = Hyperparameter(

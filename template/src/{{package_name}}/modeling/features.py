@@ -151,9 +151,22 @@ def conform(frame: pd.DataFrame, kinds: dict[str, str], where: str) -> pd.DataFr
                 )
             columns[name] = stamps
         else:
-            # object dtype even when every cell is empty (encoders compare types)
-            columns[name] = values.astype(object).map(as_text).astype(object)
+            columns[name] = as_texts(values)
     return pd.DataFrame(columns, index=frame.index)
+
+
+def as_texts(values: pd.Series) -> pd.Series:
+    """A string column as text, object dtype even when every cell is empty
+    (encoders compare types). Each distinct value becomes one Python string that
+    every row holding it shares: 8 bytes a cell, where a string per cell (Arrow
+    strings read from a file become that) costs about 60. Python objects (object
+    dtype) are turned to text one by one: 1 and True stay apart.
+    """
+    if pd.api.types.is_object_dtype(values):  # str() of a str is that str
+        return values.map(as_text).astype(object)
+    codes, distinct = pd.factorize(values)  # missing: -1, the last text below
+    texts = np.array([*(as_text(v) for v in distinct), np.nan], dtype=object)
+    return pd.Series(texts[codes], index=values.index, dtype=object)
 
 
 def served_kinds(kinds: dict[str, str]) -> dict[str, str]:

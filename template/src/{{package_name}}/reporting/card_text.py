@@ -94,6 +94,8 @@ def summary(
     baseline = report.get("baseline") or {}
     interval = report.get("ci") or {}
     rows = data.test_rows
+    boot = (report.get("bootstrap") or {}).get("rows")
+    sampled = {"cv": (report.get("cv") or {}).get("rows"), "bootstrap": boot}
     lines = [
         *trust.warnings(data),
         f"- **What it predicts:** `{data.target}` from {len(data.features)} columns "
@@ -116,7 +118,7 @@ def summary(
             low, high = interval[key]["low"], interval[key]["high"]
             sure = (
                 f"between {_per_100(low)} and {_per_100(high)} of every 100 "
-                f"({trust.method(key, rows, cfg.evaluate.bootstrap)})"
+                f"({trust.method(key, rows, cfg.evaluate.bootstrap, boot)})"
             )
         else:
             sure = None
@@ -138,7 +140,7 @@ def summary(
             low, high = interval[key]["low"], interval[key]["high"]
             sure = (
                 f"between {low:.3g} and {high:.3g} "
-                f"({trust.method(key, rows, cfg.evaluate.bootstrap)})"
+                f"({trust.method(key, rows, cfg.evaluate.bootstrap, boot)})"
             )
     if sure is None:
         sure = (
@@ -146,7 +148,9 @@ def summary(
             "would differ (no uncertainty estimate in this run)"
         )
     lines.append(f"- **How sure that number is:** {sure}{trust.rough(rows)}.")
-    lines.append(trust.rests_on(data, cfg.evaluate.bootstrap, report.get("ci", {})))
+    lines.append(
+        trust.rests_on(data, cfg.evaluate.bootstrap, report.get("ci", {}), sampled)
+    )
     top = [str(c) for c in insight.ranking["column"][:3]]
     named = "; ".join(f"`{c}` ({_direction(insight, c)})" for c in top)
     lines.append(f"- **The columns that matter most:** {named}.")

@@ -56,17 +56,23 @@ def certainty(
     cfg: Config, root: Path, model: Any, test: pd.DataFrame
 ) -> dict[str, Any]:
     """Baseline, cross-validation, bootstrap intervals and early stopping facts."""
-    target = cfg.data.target
+    target, seed, limit = cfg.data.target, cfg.data.seed, cfg.evaluate.sample_rows
     train = pd.read_parquet(root / paths.TRAIN)
     values = hyperparameters(cfg, root)
     cv: list[float] = []
+    cv_rows = uncertainty.sample(train, limit, seed)
     if cfg.evaluate.cv_folds > 1:
         progress.step(
-            f"cross-validation on the training rows ({cfg.evaluate.cv_folds} folds)"
+            f"cross-validation on {_rows(len(cv_rows), len(train), 'training')} "
+            f"({cfg.evaluate.cv_folds} folds)"
         )
-        cv = uncertainty.cross_validate(train, cfg, values)
+        cv = uncertainty.cross_validate(cv_rows, cfg, values)
+    resampled = uncertainty.sample(test, limit, seed)
     if cfg.evaluate.bootstrap:
-        progress.step(f"bootstrap intervals ({cfg.evaluate.bootstrap} resamples)")
+        progress.step(
+            f"bootstrap intervals ({cfg.evaluate.bootstrap} resamples of "
+            f"{_rows(len(resampled), len(test), 'test')})"
+        )
     estimator = model.named_steps["model"]
     return {
         "baseline": uncertainty.baseline(train, test, target),
@@ -74,21 +80,33 @@ def certainty(
             "folds": len(cv),
             "mean": float(np.mean(cv)) if cv else None,
             "std": float(np.std(cv)) if cv else None,
+            "rows": len(cv_rows) if cv else 0,
+        },
+        "bootstrap": {
+            "resamples": cfg.evaluate.bootstrap,
+            "rows": len(resampled) if cfg.evaluate.bootstrap else 0,
         },
         "ci": {
             name: {"low": low, "high": high}
             for name, (low, high) in uncertainty.bootstrap(
                 model,
-                test.drop(columns=target),
-                test[target],
+                resampled.drop(columns=target),
+                resampled[target],
                 cfg.evaluate.bootstrap,
-                cfg.data.seed,
+                seed,
             ).items()
         },
         "best_iteration": boosting.best_iteration(estimator),
         "rounds": boosting.rounds(estimator),
         "hyperparameters": values,
     }
+
+
+def _rows(used: int, rows: int, kind: str) -> str:
+    """'the 800 training rows', or 'a 100000-row sample of the 800000 ...'."""
+    if used == rows:
+        return f"the {rows} {kind} rows"
+    return f"a {used}-row sample of the {rows} {kind} rows"
 
 
 def report(
@@ -101,6 +119,7 @@ def report(
         "test_rows": rows,
         "baseline": facts["baseline"],
         "cv": facts["cv"],
+        "bootstrap": facts["bootstrap"],
         "ci": facts["ci"],
     }
     if facts["best_iteration"] is not None:

@@ -15,12 +15,14 @@ predicts with (early stopping keeps a few more).
 Tree models are explained with SHAP's exact tree algorithm (the `shap`
 library, path-dependent: no background data needed); linear models exactly by
 `coefficient * transformed value` around the intercept, which for scaled
-numeric columns is the training mean (HistGradientBoosting's category splits
-on string columns have no exact explanation). Contributions of the model
-inputs made from one column (one-hot categories, date parts) are summed back
-to that column, so every number names a column of your data. The sum is
-checked for every row: an explanation that does not add up is an error, never
-a result.
+numeric columns is the training mean. HistGradientBoosting splitting on string
+columns' categories (which SHAP's tree algorithm cannot follow) and networks are
+explained by SHAP's permutation explainer against a few training inputs the
+model keeps (`background_`): estimates, but they add up all the same.
+Contributions of the model inputs made from one column (one-hot categories,
+date parts) are summed back to that column, so every number names a column of
+your data. The sum is checked for every row: an explanation that does not add
+up is an error, never a result.
 """
 
 from dataclasses import dataclass
@@ -97,7 +99,8 @@ class Explainer:
         self.classes = getattr(self.estimator, "classes_", None)
         self.linear = hasattr(self.estimator, "coef_")
         self.booster: Any = getattr(self.estimator, "booster_", None)  # boosting.py
-        # A network (torch_mlp) keeps a few training inputs: model-agnostic SHAP.
+        # A network (torch_mlp) or HistGradientBoosting on categories (train.py)
+        # keeps a few training inputs: model-agnostic SHAP.
         self.sampled = hasattr(self.estimator, "background_")
         self.tree: Any = None
         if not self.linear and self.booster is None and not self.sampled:

@@ -39,6 +39,9 @@ PD_ROWS = 5_000
 """Rows partial dependence averages over at most: each is scored at GRID values of
 TOP columns (200,000 rows took 90 s and 2.5 GB; the average is settled long
 before)."""
+SAMPLED_ROWS = 200
+"""Rows of the sample the SHAP summary explains with a permutation explainer
+(HistGradientBoosting on categories, networks): it runs row by row."""
 TOP = 3
 GRID = 20
 SHOWN = 15
@@ -139,6 +142,10 @@ def directions(
     """
     try:
         explainer = Explainer(model)
+        if explainer.sampled:  # permutation SHAP, row by row: a smaller sample
+            if explainer.classes is not None and len(explainer.classes) > 2:
+                return [], "", None  # drivers.by_class reads trees or coefficients
+            features = features.head(SAMPLED_ROWS)
         explanation = explainer.explain(features)
     except ProjectError:
         return [], "", None
@@ -200,7 +207,8 @@ def write_plots(
         figure = Figure(figsize=(7, 0.35 * count + 1.5))
         axis = figure.subplots()
         for position, item in enumerate(summary[:count]):
-            numbers = pd.to_numeric(features[item.column], errors="coerce").to_numpy()
+            column = features[item.column].head(len(values))  # the rows explained
+            numbers = pd.to_numeric(column, errors="coerce").to_numpy()
             span = (
                 np.nanmax(numbers) - np.nanmin(numbers)
                 if np.isfinite(numbers).any()

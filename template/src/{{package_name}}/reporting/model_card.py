@@ -20,6 +20,7 @@ from ..core import paths
 from ..core.artifacts import DataSummary
 from ..core.errors import ConfigError
 from ..core.files import write_text
+from ..modeling import families
 from ..versioning.registry import Promotion
 
 HF_LICENSES = {
@@ -127,6 +128,7 @@ def render(
         date=datetime.now(UTC).strftime("%Y-%m-%d"),
         framework=f"scikit-learn {sklearn.__version__}",
         estimator=type(model.named_steps["model"]).__name__,
+        family=family_line(cfg.model.type),
         hyperparameters={
             f"{cfg.model.type}.{key}": value
             for key, value in certainty["hyperparameters"].items()
@@ -148,6 +150,14 @@ def render(
         matter = front_matter(project, metrics, data, draft=True)
         text = card.render(front_matter=matter, **context)
     return text
+
+
+def family_line(name: str) -> str:
+    """The card's sentence on the model family: why, when it is the default."""
+    text = f"Family `{name}` (`model.type` in params.yaml)"
+    if name == families.DEFAULT:
+        return f"{text}, the template's default: {families.WHY_DEFAULT}."
+    return f"{text}; the template's default is `{families.DEFAULT}`."
 
 
 def write(root: Path, text: str) -> Path:

@@ -45,12 +45,19 @@ def proportion_intervals(
     return found
 
 
-def method(name: str, rows: int, resamples: int) -> str:
-    """How the interval of metric `name` was computed, in words."""
+def method(name: str, rows: int, resamples: int, sampled: int | None = None) -> str:
+    """How the interval of metric `name` was computed, in words; `sampled`: the
+    test rows the bootstrap drew from (evaluate.sample_rows), if fewer."""
     if name in PROPORTIONS:
         return f"Wilson score interval on {rows} held-out rows"
+    drawn = f"the {rows} held-out rows"
+    if sampled is not None and 0 < sampled < rows:
+        drawn = (
+            f"a seeded {sampled}-row sample of the {rows} held-out rows "
+            "(evaluate.sample_rows; a little wider than on every row)"
+        )
     return (
-        f"bootstrap: {resamples} resamples of the {rows} held-out rows, the model "
+        f"bootstrap: {resamples} resamples of {drawn}, the model "
         "not refitted, so it leaves out how other training rows would change it"
     )
 
@@ -89,8 +96,13 @@ def warnings(data: DataSummary) -> list[str]:
     return lines
 
 
-def rests_on(data: DataSummary, resamples: int, metrics: Any) -> str:
-    """The line saying how many rows each number rests on, and how."""
+def rests_on(
+    data: DataSummary, resamples: int, metrics: Any, sampled: Any = None
+) -> str:
+    """The line saying how many rows each number rests on, and how; `sampled`
+    is metrics.json's cv and bootstrap rows ({"cv": ..., "bootstrap": ...})."""
+    sampled = sampled or {}
+    boot = sampled.get("bootstrap")
     names = [name for name in metrics if name in PROPORTIONS]
     other = [name for name in metrics if name not in PROPORTIONS]
     parts = []
@@ -100,12 +112,18 @@ def rests_on(data: DataSummary, resamples: int, metrics: Any) -> str:
         )
     if other and resamples:
         parts.append(
-            ", ".join(other) + f": {method(other[0], data.test_rows, resamples)}"
+            ", ".join(other) + f": {method(other[0], data.test_rows, resamples, boot)}"
         )
     how = "; ".join(parts) if parts else "no intervals in this run"
+    folds = f"the {data.train_rows} training rows"
+    cv = sampled.get("cv")
+    if cv and cv < data.train_rows:
+        folds = (
+            f"a seeded {cv}-row sample of the {data.train_rows} training rows "
+            "(evaluate.sample_rows)"
+        )
     return (
         f"- **What the numbers rest on:** every test number on the "
         f"{data.test_rows} held-out rows the model never saw; cross-validation "
-        f"on the {data.train_rows} training rows. Intervals (95%): {how}"
-        f"{rough(data.test_rows)}."
+        f"on {folds}. Intervals (95%): {how}{rough(data.test_rows)}."
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import joblib
+import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
@@ -95,7 +96,25 @@ def fit(
     values = cfg.model.hyperparameters if values is None else values
     pipeline = build(kinds, cfg, values)
     pipeline.fit(features, target)
+    keep_background(pipeline, features, cfg.data.seed)
     return settle(pipeline)
+
+
+BACKGROUND_ROWS = 50
+"""Training rows a model splitting on categories keeps for its explanations."""
+
+
+def keep_background(pipeline: Pipeline, features: pd.DataFrame, seed: int) -> None:
+    """HistGradientBoosting splitting on string columns' categories: SHAP's exact
+    tree algorithm cannot follow those splits, so the model keeps a seeded sample
+    of its training inputs (`background_`) for SHAP's permutation explainer
+    (explain.py), whose contributions still add up to the output."""
+    estimator = pipeline.named_steps["model"]
+    categorical = getattr(estimator, "is_categorical_", None)
+    if categorical is None or not np.any(categorical):
+        return
+    rows = features.sample(n=min(BACKGROUND_ROWS, len(features)), random_state=seed)
+    estimator.background_ = np.asarray(pipeline[:-1].transform(rows), dtype=float)
 
 
 def settle(pipeline: Pipeline) -> Pipeline:

@@ -7,6 +7,8 @@
   trials with it and evaluate reports its mean and standard deviation.
 - `bootstrap`: percentile confidence intervals of every test metric, from the
   model's predictions on test rows drawn with replacement (no refitting).
+- `sample`: above `evaluate.sample_rows` rows, both run on a seeded sample, so
+  that their cost stops growing with the table.
 """
 
 from collections.abc import Callable, Iterator
@@ -28,6 +30,14 @@ def baseline(train: pd.DataFrame, test: pd.DataFrame, target: str) -> dict[str, 
     task = current()
     model = task.baseline().fit(train.drop(columns=target), train[target])
     return task.compute_metrics(model, test.drop(columns=target), test[target])
+
+
+def sample(rows: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame:
+    """At most `limit` of the rows, drawn without replacement with `seed`, in
+    their order; all of them when there are no more (or no limit)."""
+    if limit is None or len(rows) <= limit:
+        return rows
+    return rows.sample(n=limit, random_state=seed).sort_index()
 
 
 def folds(target: pd.Series, k: int, seed: int) -> Iterator[tuple[Any, Any]]:
