@@ -62,7 +62,19 @@ def test_metrics_are_sane(project: Project) -> None:
         },
         "regression": {"r2", "rmse", "mae"},
     }[task]
-    assert set(metrics) == expected | {"test_rows", "baseline", "cv", "ci"}
+    assert set(metrics) == expected | {
+        "test_rows",
+        "baseline",
+        "cv",
+        "bootstrap",
+        "ci",
+        "early_stopping",  # the default family, hist_gradient_boosting, stops early
+    }
+    stopping = metrics["early_stopping"]
+    assert 1 <= stopping["best_iteration"] <= stopping["rounds"]
+    # every test row resampled: the demo is far below evaluate.sample_rows
+    resamples = project.read_yaml("params.yaml")["evaluate"]["bootstrap"]
+    assert metrics["bootstrap"] == {"resamples": resamples, "rows": metrics["test_rows"]}
     assert metrics["test_rows"] == project.read_json("data/prepared/summary.json")["test_rows"]
     # the model beats the trivial baseline on the same rows, and says how sure it is
     primary = {"classification": "f1_macro", "regression": "rmse"}[task]
