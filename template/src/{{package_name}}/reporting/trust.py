@@ -45,17 +45,23 @@ def proportion_intervals(
     return found
 
 
+def rows_used(used: int | None, rows: int, kind: str, note: str = "") -> str:
+    """'the 800 training rows', or, when evaluate.sample_rows drew fewer, 'a seeded
+    100-row sample of the 800 training rows (evaluate.sample_rows)'."""
+    if used is None or not 0 < used < rows:
+        return f"the {rows} {kind} rows"
+    return (
+        f"a seeded {used}-row sample of the {rows} {kind} rows "
+        f"(evaluate.sample_rows{note})"
+    )
+
+
 def method(name: str, rows: int, resamples: int, sampled: int | None = None) -> str:
     """How the interval of metric `name` was computed, in words; `sampled`: the
     test rows the bootstrap drew from (evaluate.sample_rows), if fewer."""
     if name in PROPORTIONS:
         return f"Wilson score interval on {rows} held-out rows"
-    drawn = f"the {rows} held-out rows"
-    if sampled is not None and 0 < sampled < rows:
-        drawn = (
-            f"a seeded {sampled}-row sample of the {rows} held-out rows "
-            "(evaluate.sample_rows; a little wider than on every row)"
-        )
+    drawn = rows_used(sampled, rows, "held-out", "; a little wider than on every row")
     return (
         f"bootstrap: {resamples} resamples of {drawn}, the model "
         "not refitted, so it leaves out how other training rows would change it"
@@ -115,13 +121,7 @@ def rests_on(
             ", ".join(other) + f": {method(other[0], data.test_rows, resamples, boot)}"
         )
     how = "; ".join(parts) if parts else "no intervals in this run"
-    folds = f"the {data.train_rows} training rows"
-    cv = sampled.get("cv")
-    if cv and cv < data.train_rows:
-        folds = (
-            f"a seeded {cv}-row sample of the {data.train_rows} training rows "
-            "(evaluate.sample_rows)"
-        )
+    folds = rows_used(sampled.get("cv"), data.train_rows, "training")
     return (
         f"- **What the numbers rest on:** every test number on the "
         f"{data.test_rows} held-out rows the model never saw; cross-validation "
