@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 
 from .. import TASK
 from ..config import Config
-from ..core import paths, progress
+from ..core import parquet, paths, progress
 from ..core.files import atomic_path, write_json
 from ..modeling.features import DATETIME, STRING, as_datetimes, detect_kinds
 
@@ -187,7 +187,7 @@ def _save(figure: Figure, root: Path, name: str) -> Path:
 
 def run(cfg: Config, root: Path) -> dict[str, Any]:
     """Profile data/prepared/train.parquet into reports/."""
-    frame = pd.read_parquet(root / paths.TRAIN)
+    frame = parquet.read(root / paths.TRAIN)
     progress.step(f"profiling {len(frame)} training rows, {frame.shape[1]} columns")
     result = profile(frame, cfg.data.target)
     progress.step("drawing the figures")

@@ -12,13 +12,14 @@ import numpy as np
 import pandas as pd
 
 from ..config import Config, DataConfig
-from ..core import paths
+from ..core import parquet, paths
 from ..core.artifacts import DataSummary
 from ..core.errors import DataError, warn
 from ..core.files import atomic_path
 from ..modeling.features import conform, detect_kinds
 from ..modeling.tasks import current
 from . import leakage
+from .csv_blocks import read_csv
 from .textfiles import check_csv_header, check_not_compressed, where_not_utf8
 
 MIN_ROWS = 2
@@ -76,12 +77,9 @@ def read_table(
     kind = readable(path, setting)
     with reading(path, kind):
         if kind == "CSV":
-            # low_memory=False: one type per column for the whole file, not per chunk.
-            frame = pd.read_csv(
-                path, encoding="utf-8-sig", low_memory=False, na_values=list(na_values)
-            )
+            frame = read_csv(path, list(na_values))  # in blocks, typed as a whole
         else:
-            frame = pd.read_parquet(path)
+            frame = parquet.read(path)
             if na_values:
                 frame = frame.replace(list(na_values), np.nan).infer_objects()
     check_columns(frame, path)
@@ -246,8 +244,13 @@ def split_data(cfg: Config, root: Path) -> Prepared:
     what the `check` stage tries before any stage touches an output."""
     source = root / cfg.data.path
     raw = read_table(source, na_values=cfg.data.na_values)
+    read = len(raw)
     frame = validate(raw, cfg.data)
+    del raw  # from here on, memory holds the rows once or twice, not three times
+    parquet.release()
+    rows, features = len(frame), [str(c) for c in frame.columns if c != cfg.data.target]
     train, test = split(frame, cfg.data, cfg.evaluate.min_test_rows)
+    del frame
     leaks = leakage.find(
         train, cfg.data.target, current().name == "classification", cfg.data.seed
     )
@@ -256,12 +259,12 @@ def split_data(cfg: Config, root: Path) -> Prepared:
     summary = DataSummary(
         path=cfg.data.path.as_posix(),
         md5=file_md5(source),
-        rows=len(frame),
+        rows=rows,
         train_rows=len(train),
         test_rows=len(test),
         target=cfg.data.target,
-        features=[str(c) for c in frame.columns if c != cfg.data.target],
-        unlabelled=len(raw) - len(frame),
+        features=features,
+        unlabelled=read - rows,
         leaks=[leak.to_dict() for leak in leaks],
     )
     return Prepared(train=train, test=test, summary=summary)

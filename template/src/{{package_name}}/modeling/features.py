@@ -70,7 +70,12 @@ def is_boolean(values: pd.Series) -> bool:
 
 
 def as_numbers(values: pd.Series) -> "pd.Series[float]":
-    """Numbers as float64; booleans as 1.0/0.0; anything else as NaN."""
+    """Numbers as float64; booleans as 1.0/0.0; anything else as NaN.
+
+    A float64 column is returned as it is, not copied (pandas copies on write).
+    """
+    if values.dtype == np.float64:
+        return values
     if is_boolean(values):
         return values.map(lambda v: np.nan if missing(v) else float(v)).astype(float)
     return pd.to_numeric(values, errors="coerce").astype(float)
@@ -152,7 +157,9 @@ def conform(frame: pd.DataFrame, kinds: dict[str, str], where: str) -> pd.DataFr
             columns[name] = stamps
         else:
             columns[name] = as_texts(values)
-    return pd.DataFrame(columns, index=frame.index)
+    # copy=False: the columns above are new or float64 columns shared with
+    # `frame`; copying them again into one block doubled the peak at a million rows.
+    return pd.DataFrame(columns, index=frame.index, copy=False)
 
 
 def as_texts(values: pd.Series) -> pd.Series:

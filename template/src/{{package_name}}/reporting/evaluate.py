@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..config import Config
 from ..config.sections import flatten
-from ..core import paths, progress
+from ..core import parquet, paths, progress
 from ..core.artifacts import DataSummary
 from ..core.files import write_json
 from ..modeling import boosting, plots
@@ -57,7 +57,7 @@ def certainty(
 ) -> dict[str, Any]:
     """Baseline, cross-validation, bootstrap intervals and early stopping facts."""
     target, seed, limit = cfg.data.target, cfg.data.seed, cfg.evaluate.sample_rows
-    train = pd.read_parquet(root / paths.TRAIN)
+    train = parquet.read(root / paths.TRAIN)
     values = hyperparameters(cfg, root)
     cv: list[float] = []
     cv_rows = uncertainty.sample(train, limit, seed)
@@ -167,7 +167,7 @@ def measure(cfg: Config, root: Path) -> Measured:
     """Score the saved model on the test rows: metrics, how sure they are,
     insight; write reports/metrics.json and the plots. No MLflow."""
     model = joblib.load(root / paths.MODEL)
-    test = pd.read_parquet(root / paths.TEST)
+    test = parquet.read(root / paths.TEST)
     features = test.drop(columns=cfg.data.target)
     target = test[cfg.data.target]
     task = current()
@@ -230,7 +230,7 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
     """Run the evaluate stage under `root`: measure(), then log the run, the model
     and the card to MLflow and register the model (registry.py's policy)."""
     m = measure(cfg, root)
-    train = pd.read_parquet(root / paths.TRAIN)
+    train = parquet.read(root / paths.TRAIN)
     rows = TestRows.load(cfg, root)
     experiment = provenance.experiment(root)
     engine = getattr(m.model.named_steps["model"], "engine_", "local")  # train_cluster

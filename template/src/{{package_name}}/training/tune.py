@@ -26,10 +26,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from ..config import Config
-from ..core import paths, progress
+from ..core import parquet, paths, progress
 from ..core.artifacts import BestParams, DataSummary
 from ..core.errors import ConfigError, ProjectError
 from .search_space import check_space, suggest
@@ -117,7 +115,7 @@ def tune(cfg: Config, root: Path, scheduler: str | None = None) -> BestParams:
 
     check_space(cfg)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    train = pd.read_parquet(root / paths.TRAIN)
+    train = parquet.read(root / paths.TRAIN)
     data = DataSummary.read(root / paths.DATA_SUMMARY)
     name = study_name(cfg, data.md5)
     storage = storage_url(cfg, root)

@@ -16,7 +16,7 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 
 from ..config import Config
-from ..core import paths
+from ..core import parquet, paths
 from ..core.artifacts import DataSummary, Schema
 from ..modeling.tasks import current
 from . import registry, tracking
@@ -47,7 +47,7 @@ class TestRows:
         """The test rows `prepare` wrote, with the data lineage of the last model."""
         summary = DataSummary.read(root / paths.DATA_SUMMARY)
         lineage = Lineage.of(summary, Schema.read(root / paths.SCHEMA))
-        test = pd.read_parquet(root / paths.TEST)
+        test = parquet.read(root / paths.TEST)
         metric = cfg.evaluate.primary_metric
         return cls(root, test, cfg.data.target, metric, lineage)
 
