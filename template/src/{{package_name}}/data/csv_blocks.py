@@ -25,7 +25,12 @@ BLOCK_ROWS = 200_000
 def read_csv(path: Path, na_values: list[str]) -> pd.DataFrame:
     """The rows of a UTF-8 CSV file (a byte-order mark is fine); cells holding one
     of `na_values` are missing, besides pandas' own markers."""
-    options: dict[str, Any] = {"encoding": "utf-8-sig", "na_values": na_values}
+    # low_memory=False: each block parsed at once, not in pieces typed apart
+    options: dict[str, Any] = {
+        "encoding": "utf-8-sig",
+        "na_values": na_values,
+        "low_memory": False,
+    }
     blocks = list(pd.read_csv(path, chunksize=BLOCK_ROWS, **options))
     if len(blocks) == 1:
         return blocks[0]
