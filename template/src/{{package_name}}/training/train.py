@@ -96,9 +96,8 @@ def fit(
 
     The two steps are fitted one after the other rather than by Pipeline.fit, so
     that the rows' frames are let go before the estimator's fit: given a file,
-    the fit holds the model-input matrix and nothing else of the data (at a
-    million rows, about 300 MB less at its peak; the template's
-    docs/benchmarks.md).
+    the fit holds the model-input matrix and nothing else of the data (the
+    template's docs/benchmarks.md measures it step by step).
     """
     rows = parquet.read(train) if isinstance(train, Path) else train
     features, target, kinds = split(rows, cfg)
@@ -174,8 +173,7 @@ PREDICT_ROWS = 100_000
 
 def predict(pipeline: Pipeline, features: pd.DataFrame) -> np.ndarray:
     """The pipeline's predictions, PREDICT_ROWS rows at a time: the model's input
-    matrix and its working memory are those of a block, not of every row (at
-    800,000 training rows, 300 MB less at the peak of `train`)."""
+    matrix and its working memory are those of a block, not of every row."""
     blocks = [
         pipeline.predict(features.iloc[start : start + PREDICT_ROWS])
         for start in range(0, len(features), PREDICT_ROWS)
