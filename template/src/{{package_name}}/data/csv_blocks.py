@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..modeling.features import is_boolean
+
 BLOCK_ROWS = 200_000
 
 
@@ -54,14 +56,4 @@ def _joinable(blocks: list[pd.DataFrame], position: int) -> bool:
         return True
     if all(c.dtype in (np.int64, np.float64) for c in columns):
         return True
-    return all(_booleans(c) for c in filled)
-
-
-def _booleans(column: pd.Series) -> bool:
-    """True/False values, with or without missing ones."""
-    if pd.api.types.is_bool_dtype(column):
-        return True
-    present = column.dropna()
-    return column.dtype == object and bool(
-        present.map(lambda v: isinstance(v, bool | np.bool_)).all()
-    )
+    return all(is_boolean(c) for c in filled)
