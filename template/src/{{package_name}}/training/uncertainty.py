@@ -81,40 +81,18 @@ def cross_validate(
     return scores
 
 
-class _Replay:
-    """Stands in for a model: returns stored predictions for the rows asked."""
-
-    def __init__(self, predictions: np.ndarray) -> None:
-        self.predictions = predictions
-
-    def predict(self, features: pd.DataFrame) -> np.ndarray:
-        picked: np.ndarray = self.predictions[features.index.to_numpy()]
-        return picked
-
-
 def bootstrap(
     model: Any, features: pd.DataFrame, target: pd.Series, resamples: int, seed: int
 ) -> dict[str, tuple[float, float]]:
     """(low, high) of each metric's 95% percentile interval over resampled rows."""
     if resamples == 0:
         return {}
-    predictions = np.asarray(model.predict(features.reset_index(drop=True)))
-    truth = target.reset_index(drop=True)
-    if not (
-        pd.api.types.is_numeric_dtype(predictions)
-        and pd.api.types.is_numeric_dtype(truth)
-    ):
-        # String labels: the metrics only compare them, so integer codes give the
-        # same numbers without scikit-learn encoding every resample again.
-        codes, _ = pd.factorize(pd.concat([pd.Series(predictions), truth]))
-        predictions, truth = codes[: len(truth)], pd.Series(codes[len(truth) :])
-    rows = pd.DataFrame(index=truth.index)  # _Replay reads the rows' index only
-    replay = _Replay(predictions)
+    predictions = np.asarray(model.predict(features))
+    metrics = current().resampler(target.to_numpy(), predictions)
     rng = np.random.default_rng(seed)
     samples: dict[str, list[float]] = {}
     for _ in range(resamples):
-        pick = rng.integers(0, len(rows), len(rows))
-        scores = current().compute_metrics(replay, rows.iloc[pick], truth.iloc[pick])
+        scores = metrics(rng.integers(0, len(target), len(target)))
         for name, value in scores.items():
             samples.setdefault(name, []).append(value)
     tail = (1 - CONFIDENCE) / 2 * 100

@@ -60,6 +60,11 @@ class Task:
     hold_out: Callable[[pd.DataFrame, str, float, int], pd.DataFrame]
     """(rows, target, test_size, seed) -> the held-out test rows."""
     compute_metrics: Callable[[Pipeline, pd.DataFrame, pd.Series], dict[str, float]]
+    resampler: Callable[
+        [np.ndarray, np.ndarray], Callable[[np.ndarray], dict[str, float]]
+    ]
+    """(truth, predictions) -> compute_metrics' numbers on the rows picked (the
+    bootstrap's resamples), without a model."""
     write_plots: Callable[[Pipeline, pd.DataFrame, pd.Series, Path], list[Path]]
     classes: Callable[[Any], list[Any] | None]
     """JSON-ready class labels of a fitted model, or None (no classes)."""
