@@ -37,6 +37,8 @@ S3_SECRETS = NO_SECRETS | {
 }
 # The pipeline and the image: must be the same in the GitHub and the GitLab render.
 SHARED = ("src/", "dvc.yaml", "params.yaml", "Dockerfile", ".dockerignore", "cards/", ".dvc/")
+# The user's branch with the GitLab render's CI files (add_gitlab_branch).
+GITLAB_BRANCH = "on-gitlab"
 # The GitLab predefined variables the image jobs read.
 PREDEFINED = {"CI": "true", "GITLAB_CI": "true", "CI_DEFAULT_BRANCH": "main"}
 
@@ -97,7 +99,12 @@ def services(request: pytest.FixtureRequest) -> Services:
 def users(
     tmp_path_factory: pytest.TempPathFactory, shared_venv: Path, request: pytest.FixtureRequest
 ) -> Callable[..., Project]:
-    """User projects, made once per module: (tracking, remote, serving) -> Project."""
+    """User projects, made once per module: (tracking, remote, serving) -> Project.
+
+    Branch `on-gitlab` is added when a test first clones it (fresh_clone): the
+    serving image's user never needs it, and rendering twice and re-locking for it
+    took about 9 s.
+    """
     made: dict[tuple[str, str, bool], Project] = {}
 
     def get(tracking: str, remote: str, serving: bool = True) -> Project:
@@ -113,7 +120,6 @@ def users(
                 request.getfixturevalue("trained_project"),
                 serving=serving,
             )
-            add_gitlab_branch(project, folder)
             made[key] = project
         return made[key]
 
@@ -177,7 +183,7 @@ def user_project(
 
 
 def add_gitlab_branch(project: Project, tmp_path: Path) -> None:
-    """Branch `on-gitlab`: the same project with the GitLab render's CI file."""
+    """Branch `on-gitlab` off `main`: the same project with the GitLab render's CI file."""
     gitlab = render(
         tmp_path / "gitlab-render", **(project_answers(project) | {"ci_provider": "gitlab"})
     )
@@ -194,7 +200,7 @@ def add_gitlab_branch(project: Project, tmp_path: Path) -> None:
         )
     }
     assert not [name for name in differ if name.startswith(SHARED)], differ
-    project.git("switch", "-qc", "on-gitlab")
+    project.git("switch", "-qc", GITLAB_BRANCH, "main")
     project.git("rm", "-rq", ".github")
     for name in differ:
         if (gitlab / name).is_file():
@@ -220,6 +226,10 @@ def project_answers(project: Project) -> dict[str, Any]:
 
 
 def fresh_clone(project: Project, branch: str, path: Path) -> Project:
+    """CI's checkout: a `git clone` of the user's `branch` (`on-gitlab` is made on
+    first use, in the user's folder)."""
+    if branch == GITLAB_BRANCH and not project.git("branch", "--list", GITLAB_BRANCH):
+        add_gitlab_branch(project, project.path.parent)
     subprocess.run(
         ["git", "clone", "-q", "--branch", branch, str(project.path), str(path)],
         check=True,
