@@ -206,7 +206,7 @@ def add_gitlab_branch(project: Project, tmp_path: Path) -> None:
         if (gitlab / name).is_file():
             (project.path / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(gitlab / name, project.path / name)
-    project.uv("lock", "--quiet")  # the GitLab render's dev tools differ
+    project.lock()  # the GitLab render's dev tools differ
     project.git("add", "-A")
     project.git("commit", "-qm", "CI on GitLab")
     project.git("switch", "-q", "main")
