@@ -53,11 +53,10 @@ class Evaluation:
 
 
 def certainty(
-    cfg: Config, root: Path, model: Any, test: pd.DataFrame
+    cfg: Config, root: Path, model: Any, test: pd.DataFrame, train: pd.DataFrame
 ) -> dict[str, Any]:
     """Baseline, cross-validation, bootstrap intervals and early stopping facts."""
     target, seed, limit = cfg.data.target, cfg.data.seed, cfg.evaluate.sample_rows
-    train = parquet.read(root / paths.TRAIN)
     values = hyperparameters(cfg, root)
     cv: list[float] = []
     cv_rows = uncertainty.sample(train, limit, seed)
@@ -161,6 +160,8 @@ class Measured:
     results: dict[str, Any]
     """Everything metrics.json holds."""
     images: list[Path]
+    trained: np.ndarray
+    """lineage.trained_rows() of the training rows, for the champion gate."""
 
 
 def measure(cfg: Config, root: Path) -> Measured:
@@ -173,7 +174,13 @@ def measure(cfg: Config, root: Path) -> Measured:
     task = current()
     progress.step(f"scoring the model on {len(test)} test rows")
     scores = task.compute_metrics(model, features, target)
-    facts = certainty(cfg, root, model, test)
+    # The training rows, read once: the baseline and cross-validation fit on
+    # them, and the champion gate needs their hashes. They are let go before the
+    # explanations, which need memory of their own.
+    train = parquet.read(root / paths.TRAIN)
+    facts = certainty(cfg, root, model, test, train)
+    trained = lineage.trained_rows(train)
+    del train
     facts["ci"].update(trust.proportion_intervals(scores, len(test)))
     progress.step("explanations: importance, SHAP, partial dependence, segments")
     found = insight.gather(cfg, root, model, features, target)
@@ -197,6 +204,7 @@ def measure(cfg: Config, root: Path) -> Measured:
         sure=sure,
         results=results,
         images=images,
+        trained=trained,
     )
 
 
@@ -230,8 +238,7 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
     """Run the evaluate stage under `root`: measure(), then log the run, the model
     and the card to MLflow and register the model (registry.py's policy)."""
     m = measure(cfg, root)
-    train = parquet.read(root / paths.TRAIN)
-    rows = TestRows.load(cfg, root)
+    rows = TestRows.load(cfg, root, m.test)
     experiment = provenance.experiment(root)
     engine = getattr(m.model.named_steps["model"], "engine_", "local")  # train_cluster
     tags = {
@@ -252,14 +259,14 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
                 "reports": [root / paths.METRICS],
                 "reference": [root / paths.REFERENCE],
                 "profile": m.found.artifacts,
-                "split": [lineage.write_rows(train, Path(tmp) / "train_rows.npy")],
+                "split": [lineage.write_rows(m.trained, Path(tmp) / "train_rows.npy")],
             },
         )
         progress.step("the model registry: the champion gate")
         if experiment:
             promotion = registry.not_registered(experiment, run_id)
         else:
-            judge = rows.with_model(run_id, m.model, train)
+            judge = rows.with_model(run_id, m.model, m.trained)
             promotion = registry.promote(
                 model_uri, run_id, rows.lineage, judge, Settings.of(cfg)
             )

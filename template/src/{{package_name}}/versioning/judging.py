@@ -21,7 +21,7 @@ from ..core.artifacts import DataSummary, Schema
 from ..modeling.tasks import current
 from . import registry, tracking
 from .gate import Entry, Settings
-from .lineage import TRAIN_ROWS, Lineage, row_hashes, unseen
+from .lineage import TRAIN_ROWS, Lineage, unseen
 
 
 @dataclass
@@ -43,17 +43,22 @@ class TestRows:
         return len(self.test)
 
     @classmethod
-    def load(cls, cfg: Config, root: Path) -> "TestRows":
-        """The test rows `prepare` wrote, with the data lineage of the last model."""
+    def load(
+        cls, cfg: Config, root: Path, test: pd.DataFrame | None = None
+    ) -> "TestRows":
+        """The test rows `prepare` wrote (`test`, when already read from that
+        file), with the data lineage of the last model."""
         summary = DataSummary.read(root / paths.DATA_SUMMARY)
         lineage = Lineage.of(summary, Schema.read(root / paths.SCHEMA))
-        test = parquet.read(root / paths.TEST)
+        if test is None:
+            test = parquet.read(root / paths.TEST)
         metric = cfg.evaluate.primary_metric
         return cls(root, test, cfg.data.target, metric, lineage)
 
-    def with_model(self, run_id: str, model: Any, train: pd.DataFrame) -> "TestRows":
-        """The same rows, scoring the model of run `run_id` from memory."""
-        self.own = (run_id, model, np.unique(row_hashes(train)))
+    def with_model(self, run_id: str, model: Any, trained: np.ndarray) -> "TestRows":
+        """The same rows, scoring the model of run `run_id` from memory;
+        `trained`: lineage.trained_rows() of the rows it trained on."""
+        self.own = (run_id, model, trained)
         return self
 
     def score(self, entry: Entry, keep: np.ndarray | None) -> float:

@@ -91,10 +91,15 @@ def row_hashes(frame: pd.DataFrame) -> np.ndarray:
     return np.asarray(pd.util.hash_pandas_object(ordered, index=False), np.uint64)
 
 
-def write_rows(frame: pd.DataFrame, path: Path) -> Path:
-    """Save the sorted row hashes of `frame` (the training rows) to `path`."""
+def trained_rows(frame: pd.DataFrame) -> np.ndarray:
+    """The sorted, distinct row hashes of `frame` (the training rows)."""
+    return np.unique(row_hashes(frame))
+
+
+def write_rows(trained: np.ndarray, path: Path) -> Path:
+    """Save `trained` (trained_rows() of the training rows) to `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path, np.unique(row_hashes(frame)))
+    np.save(path, trained)
     return path
 
 
