@@ -9,10 +9,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import copier
 import pytest
 import yaml
 
-from harness.template import QUESTIONS, render
+from harness.template import QUESTIONS, TEMPLATE, render
 
 PACKAGE_MODULES = (
     "__init__.py",
@@ -288,6 +289,26 @@ def test_proprietary_license(tmp_path: Path) -> None:
 def test_unknown_answer_keys_are_rejected(tmp_path: Path) -> None:
     with pytest.raises(AssertionError, match="not questions of copier.yml"):
         render(tmp_path / "p", projet_name="typo")
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_the_harness_renders_what_copier_renders(tmp_path: Path, task: str) -> None:
+    """harness.template keeps Jinja's compiled code across renders and skips Copier's
+    per-file git index check: a render through it equals a plain Copier render,
+    file by file and mode by mode (the commit Copier makes of the dirty tree aside)."""
+    answers = {"task": task, "serving": True, "docker": True, "ci_provider": "gitlab"}
+    render(tmp_path / "warm", **{**answers, "docker": False})  # fills the code cache
+    ours = render(tmp_path / "ours", **answers)
+    plain = tmp_path / "plain"
+    copier.run_copy(str(TEMPLATE), plain, data=answers, defaults=True, vcs_ref="HEAD", quiet=True)
+    files = sorted(p.relative_to(plain) for p in plain.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(ours) for p in ours.rglob("*") if p.is_file())
+    for name in files:
+        left, right = (plain / name).read_bytes(), (ours / name).read_bytes()
+        if name == Path(".copier-answers.yml"):
+            left, right = (re.sub(rb"_commit: \S+", b"", side) for side in (left, right))
+        assert left == right, name
+        assert (plain / name).stat().st_mode == (ours / name).stat().st_mode, name
 
 
 # --- Combinations of the delivery questions ---
