@@ -63,7 +63,7 @@ def render(dst: Path, src: Path | str = TEMPLATE, *, vcs_ref: str = "HEAD", **da
 
 
 def _copy(src: Path | str, dst: Path, data: dict[str, Any], vcs_ref: str) -> None:
-    with _compiled_once(), _outside_git():
+    with compiled_once(), _outside_git():
         copier.run_copy(
             str(src),
             dst,
@@ -148,12 +148,12 @@ def _compile(
 
 
 @contextlib.contextmanager
-def _compiled_once() -> Iterator[None]:
+def compiled_once() -> Iterator[None]:
     """Copier makes a new Jinja environment for every render, so it compiles every
     file and file name of the template again: 0.3 of the 1.2 s of a render. The
     same source under the same settings compiles to the same code, so the code is
     kept for the session (tests/test_render.py compares such a render with a
-    plain one, file by file)."""
+    plain one, file by file). Renders and `copier update` (template_repo.py) use it."""
     with mock.patch.object(jinja2.Environment, "compile", _compile):
         yield
 

@@ -23,7 +23,7 @@ import copier
 import yaml
 
 from harness.env import commit_all, git
-from harness.template import QUESTIONS, TEMPLATE, render
+from harness.template import QUESTIONS, TEMPLATE, compiled_once, render
 
 # What Copier reads from a template repository. Everything else (tests, docs, the
 # dev environment) is no part of a release as far as Copier is concerned.
@@ -145,17 +145,18 @@ def update(
     """
     unknown = set(data) - set(QUESTIONS)
     assert not unknown, f"not questions of copier.yml: {sorted(unknown)}"
-    copier.run_update(
-        project,
-        data=data,
-        vcs_ref=vcs_ref,
-        defaults=True,
-        overwrite=True,
-        unsafe=trust,
-        conflict="inline",
-        quiet=True,
-        skip_answered=False,
-    )
+    with compiled_once():
+        copier.run_update(
+            project,
+            data=data,
+            vcs_ref=vcs_ref,
+            defaults=True,
+            overwrite=True,
+            unsafe=trust,
+            conflict="inline",
+            quiet=True,
+            skip_answered=False,
+        )
     if commit:
         commit_all(project, f"Update to copier-mlops {vcs_ref}")
 
