@@ -83,6 +83,15 @@ def hist_gradient_boosting(
     )
 
 
+def openmp_threads(n_jobs: int) -> int | None:
+    """LightGBM's thread count for `n_jobs`: -1 is OpenMP's own default (every
+    core, or OMP_NUM_THREADS when set, as for HistGradientBoosting), so that
+    processes sharing the cores (parallel tests, trials) can ask for fewer:
+    LightGBM's own -1 is every core regardless, and on a busy machine two such
+    processes fitted a 500-row table 10 to 35 times slower than on one thread."""
+    return None if n_jobs == -1 else n_jobs
+
+
 class _EarlyStoppingLightGBM(BaseEstimator):  # type: ignore[misc]
     """LightGBM fitted with early stopping on a split of the rows it is given."""
 
@@ -120,7 +129,7 @@ class _EarlyStoppingLightGBM(BaseEstimator):  # type: ignore[misc]
             num_leaves=self.num_leaves,
             min_child_samples=self.min_child_samples,
             reg_lambda=self.reg_lambda,
-            n_jobs=self.n_jobs,
+            n_jobs=openmp_threads(self.n_jobs),
             random_state=self.random_state,
             verbosity=-1,
         )
