@@ -173,7 +173,9 @@ def measure(cfg: Config, root: Path) -> Measured:
     target = test[cfg.data.target]
     task = current()
     progress.step(f"scoring the model on {len(test)} test rows")
-    scores = task.compute_metrics(model, features, target)
+    # Predicted once: the metrics, plots, calibration and segments all read them.
+    outputs = task.outputs(model, features)
+    scores = task.metrics_of(target, outputs.predicted)
     # The training rows, read once: the baseline and cross-validation fit on
     # them, and the champion gate needs their hashes. They are let go before the
     # explanations, which need memory of their own.
@@ -183,12 +185,12 @@ def measure(cfg: Config, root: Path) -> Measured:
     del train
     facts["ci"].update(trust.proportion_intervals(scores, len(test)))
     progress.step("explanations: importance, SHAP, partial dependence, segments")
-    found = insight.gather(cfg, root, model, features, target)
+    found = insight.gather(cfg, root, model, features, target, outputs)
     sure = report(scores, facts, len(test))
     results = {**sure, **found.report}
     write_json(root / paths.METRICS, results)
     images = (
-        task.write_plots(model, features, target, root)
+        task.write_plots(model, outputs, target, root)
         + plots.write_learning_curve(model, root)
         + found.images
     )

@@ -18,7 +18,7 @@ from sklearn.pipeline import Pipeline
 from ..config import Config
 from ..core import paths
 from ..modeling.features import conform, model_kinds
-from ..modeling.tasks import current
+from ..modeling.tasks import Outputs, current
 from . import importance, segmenting
 
 
@@ -46,9 +46,15 @@ class Insight:
 
 
 def gather(
-    cfg: Config, root: Path, model: Pipeline, features: pd.DataFrame, target: pd.Series
+    cfg: Config,
+    root: Path,
+    model: Pipeline,
+    features: pd.DataFrame,
+    target: pd.Series,
+    outputs: Outputs,
 ) -> Insight:
-    """Compute the global explanations, diagnosis and segments of one model."""
+    """Compute the global explanations, diagnosis and segments of one model;
+    `outputs` are its outputs for `features` (tasks' `outputs`)."""
     conformed = conform(features, model_kinds(model), str(paths.TEST))
     # The global views on a seeded sample of the held-out rows (importance.py);
     # the diagnosis and the segments below on all of them.
@@ -69,14 +75,18 @@ def gather(
     thresholds: list[dict[str, Any]] = []
     diagnose = current().diagnose
     if diagnose is not None:
-        diagnosis = diagnose(model, conformed, target, root)
+        diagnosis = diagnose(model, outputs, target, root)
         report.update(diagnosis.metrics)
         images += diagnosis.images
         thresholds = diagnosis.thresholds
     metrics = {k: float(v) for k, v in report.items()}
     if cfg.evaluate.segments:
         found = segmenting.segment_metrics(
-            model, conformed, target, cfg.evaluate.segments, str(paths.PARAMS)
+            conformed,
+            target,
+            outputs.predicted,
+            cfg.evaluate.segments,
+            str(paths.PARAMS),
         )
         report["segments"] = found
         metrics.update(segmenting.flat(found))

@@ -10,8 +10,8 @@ values is cut into quartiles instead, named by their range ("18 to 36").
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
 
 from ..core.errors import ConfigError
 from ..modeling.tasks import current
@@ -46,13 +46,14 @@ def ordered(names: pd.Series) -> list[str]:
 
 
 def segment_metrics(
-    model: Pipeline,
     features: pd.DataFrame,
     target: pd.Series,
+    predicted: np.ndarray,
     columns: tuple[str, ...],
     where: str = "params.yaml",
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per column, per value: {"rows": n, "too_small": bool, metric: value, ...}."""
+    """Per column, per value: {"rows": n, "too_small": bool, metric: value, ...},
+    from the model's predictions of the rows (`predicted`, in their order)."""
     unknown = [c for c in columns if c not in features.columns]
     if unknown:
         raise ConfigError(
@@ -69,7 +70,7 @@ def segment_metrics(
             entry: dict[str, Any] = {"rows": int(rows.sum())}
             entry["too_small"] = bool(rows.sum() < MIN_ROWS)
             if not entry["too_small"]:
-                entry.update(task.compute_metrics(model, features[rows], target[rows]))
+                entry.update(task.metrics_of(target[rows], predicted[rows]))
             result[column][str(name)] = entry
     return result
 

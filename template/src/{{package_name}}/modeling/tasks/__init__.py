@@ -34,6 +34,16 @@ class Scores:
 
 
 @dataclass(frozen=True)
+class Outputs:
+    """A model's outputs for the test rows: made once, read by every part of
+    evaluate (metrics, plots, calibration, segments)."""
+
+    predicted: np.ndarray
+    probabilities: np.ndarray | None = None
+    """(rows, classes) of a classifier, in the order of `classes_`."""
+
+
+@dataclass(frozen=True)
 class Diagnosis:
     """What a task adds to evaluate beyond its metrics (calibration, thresholds)."""
 
@@ -60,12 +70,16 @@ class Task:
     hold_out: Callable[[pd.DataFrame, str, float, int], pd.DataFrame]
     """(rows, target, test_size, seed) -> the held-out test rows."""
     compute_metrics: Callable[[Pipeline, pd.DataFrame, pd.Series], dict[str, float]]
+    metrics_of: Callable[[pd.Series, np.ndarray], dict[str, float]]
+    """(truth, predictions) -> compute_metrics' numbers, from predictions made."""
+    outputs: Callable[[Pipeline, pd.DataFrame], Outputs]
+    """(model, features) -> its predictions (and class probabilities)."""
     resampler: Callable[
         [np.ndarray, np.ndarray], Callable[[np.ndarray], dict[str, float]]
     ]
     """(truth, predictions) -> compute_metrics' numbers on the rows picked (the
     bootstrap's resamples), without a model."""
-    write_plots: Callable[[Pipeline, pd.DataFrame, pd.Series, Path], list[Path]]
+    write_plots: Callable[[Pipeline, Outputs, pd.Series, Path], list[Path]]
     classes: Callable[[Any], list[Any] | None]
     """JSON-ready class labels of a fitted model, or None (no classes)."""
     probabilities: Callable[[Pipeline, pd.DataFrame], dict[str, np.ndarray]]
@@ -76,10 +90,8 @@ class Task:
     """The JSON type of one prediction in the HTTP API."""
     baseline: Callable[[], Any]
     """An unfitted trivial estimator (most frequent class, mean) to compare with."""
-    diagnose: Callable[[Pipeline, pd.DataFrame, pd.Series, Path], Diagnosis] | None = (
-        None
-    )
-    """(model, test features, test target, root) -> extra evaluation, or none."""
+    diagnose: Callable[[Pipeline, Outputs, pd.Series, Path], Diagnosis] | None = None
+    """(model, its test outputs, test target, root) -> extra evaluation, or none."""
 
 
 @cache
