@@ -69,9 +69,8 @@ class Task:
     Rows without a value stay missing."""
     hold_out: Callable[[pd.DataFrame, str, float, int], pd.DataFrame]
     """(rows, target, test_size, seed) -> the held-out test rows."""
-    compute_metrics: Callable[[Pipeline, pd.DataFrame, pd.Series], dict[str, float]]
     metrics_of: Callable[[pd.Series, np.ndarray], dict[str, float]]
-    """(truth, predictions) -> compute_metrics' numbers, from predictions made."""
+    """(truth, predictions) -> the task's metrics (compute_metrics, below)."""
     outputs: Callable[[Pipeline, pd.DataFrame], Outputs]
     """(model, features) -> its predictions (and class probabilities)."""
     resampler: Callable[
@@ -92,6 +91,12 @@ class Task:
     """An unfitted trivial estimator (most frequent class, mean) to compare with."""
     diagnose: Callable[[Pipeline, Outputs, pd.Series, Path], Diagnosis] | None = None
     """(model, its test outputs, test target, root) -> extra evaluation, or none."""
+
+    def compute_metrics(
+        self, model: Pipeline, features: pd.DataFrame, target: pd.Series
+    ) -> dict[str, float]:
+        """The metrics DVC shows and MLflow logs of `model` on these rows."""
+        return self.metrics_of(target, model.predict(features))
 
 
 @cache
