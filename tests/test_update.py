@@ -705,7 +705,7 @@ def test_edited_serve_module_is_kept_when_the_release_moves_it(
     # The untouched module is simply replaced by its new home, with no copy.
     assert not (project / MODULE / "metrics.py").exists()
     assert not (project / MODULE / "metrics.py.orig").exists()
-    assert "def compute_metrics(" in (project / TASK_MODULE).read_text()
+    assert "def metrics_of(" in (project / TASK_MODULE).read_text()
     assert not drift.exists()
     assert (project / "scripts/check_template_drift.py.orig").read_text() == drift_edited
     assert "uv run poe drift (copier check-update)" in err
