@@ -53,9 +53,15 @@ class Evaluation:
 
 
 def certainty(
-    cfg: Config, root: Path, model: Any, test: pd.DataFrame, train: pd.DataFrame
+    cfg: Config,
+    root: Path,
+    model: Any,
+    test: pd.DataFrame,
+    train: pd.DataFrame,
+    predicted: np.ndarray,
 ) -> dict[str, Any]:
-    """Baseline, cross-validation, bootstrap intervals and early stopping facts."""
+    """Baseline, cross-validation, bootstrap intervals and early stopping facts;
+    `predicted` are the model's predictions of the test rows."""
     target, seed, limit = cfg.data.target, cfg.data.seed, cfg.evaluate.sample_rows
     values = hyperparameters(cfg, root)
     cv: list[float] = []
@@ -88,9 +94,8 @@ def certainty(
         "ci": {
             name: {"low": low, "high": high}
             for name, (low, high) in uncertainty.bootstrap(
-                model,
-                resampled.drop(columns=target),
                 resampled[target],
+                predicted[test.index.get_indexer(resampled.index)],
                 cfg.evaluate.bootstrap,
                 seed,
             ).items()
@@ -173,14 +178,14 @@ def measure(cfg: Config, root: Path) -> Measured:
     target = test[cfg.data.target]
     task = current()
     progress.step(f"scoring the model on {len(test)} test rows")
-    # Predicted once: the metrics, plots, calibration and segments all read them.
+    # Predicted once: the metrics, bootstrap, plots, calibration and segments read them.
     outputs = task.outputs(model, features)
     scores = task.metrics_of(target, outputs.predicted)
     # The training rows, read once: the baseline and cross-validation fit on
     # them, and the champion gate needs their hashes. They are let go before the
     # explanations, which need memory of their own.
     train = parquet.read(root / paths.TRAIN)
-    facts = certainty(cfg, root, model, test, train)
+    facts = certainty(cfg, root, model, test, train, outputs.predicted)
     trained = lineage.trained_rows(train)
     del train
     facts["ci"].update(trust.proportion_intervals(scores, len(test)))

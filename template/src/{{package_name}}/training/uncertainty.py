@@ -82,13 +82,13 @@ def cross_validate(
 
 
 def bootstrap(
-    model: Any, features: pd.DataFrame, target: pd.Series, resamples: int, seed: int
+    target: pd.Series, predictions: np.ndarray, resamples: int, seed: int
 ) -> dict[str, tuple[float, float]]:
-    """(low, high) of each metric's 95% percentile interval over resampled rows."""
+    """(low, high) of each metric's 95% percentile interval over resampled rows,
+    from the model's `predictions` of the rows of `target`."""
     if resamples == 0:
         return {}
-    predictions = np.asarray(model.predict(features))
-    metrics = current().resampler(target.to_numpy(), predictions)
+    metrics = current().resampler(target.to_numpy(), np.asarray(predictions))
     rng = np.random.default_rng(seed)
     samples: dict[str, list[float]] = {}
     for _ in range(resamples):
