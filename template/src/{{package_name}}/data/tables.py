@@ -214,10 +214,11 @@ def split(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Hold out `test_size` of the rows, as the task draws them (tasks/)."""
     try:
-        test = current().hold_out(frame, cfg.target, cfg.test_size, cfg.seed)
+        held = current().hold_out(frame, cfg.target, cfg.test_size, cfg.seed)
     except DataError as exc:
         raise DataError(f"{cfg.path}: {exc}") from exc
-    train = frame.drop(index=test.index)
+    test = frame.loc[held.sort_values()]  # in file order, copied once
+    train = frame.drop(index=held)
     if len(test) < min_test_rows or train.empty:
         needed = math.ceil(min_test_rows / cfg.test_size)
         raise DataError(
@@ -226,7 +227,7 @@ def split(
             f"{min_test_rows} needed to judge a model; add rows (about {needed}) "
             "or raise data.test_size"
         )
-    return train.reset_index(drop=True), test.sort_index().reset_index(drop=True)
+    return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
 def prepare(cfg: Config, root: Path) -> Prepared:

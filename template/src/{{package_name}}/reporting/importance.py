@@ -169,8 +169,12 @@ def directions(
             toward, correlation = drivers.toward(numbers, per_class[:, j], classes)
         else:
             usable = numbers.notna().to_numpy()
-            varies = np.std(values[usable, j]) > 0 and np.std(numbers[usable]) > 0
-            if usable.sum() > 2 and varies:
+            # a text column has no numbers: no std of nothing (NumPy would warn)
+            if (
+                usable.sum() > 2
+                and np.std(values[usable, j]) > 0
+                and np.std(numbers[usable]) > 0
+            ):
                 correlation = float(
                     np.corrcoef(numbers[usable], values[usable, j])[0, 1]
                 )

@@ -28,7 +28,14 @@ CONFIDENCE = 0.95
 def baseline(train: pd.DataFrame, test: pd.DataFrame, target: str) -> dict[str, float]:
     """The task's trivial model, fitted on the training rows, on the test rows."""
     task = current()
-    model = task.baseline().fit(train.drop(columns=target), train[target])
+    if TASK == "classification":  # fitted on one row per class, weighted by its
+        # count: the same model, without a Python object per training row
+        counts = train[target].value_counts()
+        model = task.baseline().fit(
+            np.zeros((len(counts), 1)), counts.index, sample_weight=counts.to_numpy()
+        )
+    else:
+        model = task.baseline().fit(train.drop(columns=target), train[target])
     return task.compute_metrics(model, test.drop(columns=target), test[target])
 
 

@@ -85,10 +85,19 @@ class Lineage:
         return ""
 
 
+HASHED_ROWS = 100_000
+"""Rows hashed at a time: hashing a text column makes a Python object per cell."""
+
+
 def row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    """One 64-bit hash per row over all its columns (in name order)."""
-    ordered = frame[sorted(frame.columns)]
-    return np.asarray(pd.util.hash_pandas_object(ordered, index=False), np.uint64)
+    """One 64-bit hash per row over all its columns (in name order), computed
+    HASHED_ROWS rows at a time (a row's hash depends on that row alone)."""
+    columns = sorted(frame.columns)
+    blocks = [np.empty(0, np.uint64)]
+    for start in range(0, len(frame), HASHED_ROWS):
+        rows = frame.iloc[start : start + HASHED_ROWS][columns]
+        blocks.append(np.asarray(pd.util.hash_pandas_object(rows, index=False)))
+    return np.concatenate(blocks).astype(np.uint64, copy=False)
 
 
 def trained_rows(frame: pd.DataFrame) -> np.ndarray:

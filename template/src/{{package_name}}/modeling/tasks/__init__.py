@@ -67,8 +67,9 @@ class Task:
     conform_target: Callable[[pd.Series, Path], pd.Series]
     """(target column, data file) -> the column as the task needs it, or DataError.
     Rows without a value stay missing."""
-    hold_out: Callable[[pd.DataFrame, str, float, int], pd.DataFrame]
-    """(rows, target, test_size, seed) -> the held-out test rows."""
+    hold_out: Callable[[pd.DataFrame, str, float, int], pd.Index]
+    """(rows, target, test_size, seed) -> the index labels of the held-out test
+    rows (labels, not rows: the split copies each row once)."""
     metrics_of: Callable[[pd.Series, np.ndarray], dict[str, float]]
     """(truth, predictions) -> the task's metrics (compute_metrics, below)."""
     outputs: Callable[[Pipeline, pd.DataFrame], Outputs]
