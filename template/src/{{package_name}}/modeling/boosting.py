@@ -20,17 +20,13 @@ from sklearn.model_selection import train_test_split
 from .families import Capabilities, Hyperparameter
 
 BOOSTING_CAPABILITIES = Capabilities(
-    feature_importance=True,
-    early_stopping=True,
-    native_missing_values=True,
-    validation_rows=True,
+    feature_importance=True, early_stopping=True, native_missing_values=True
 )
 HGB_CAPABILITIES = Capabilities(
     feature_importance=False,
     early_stopping=True,
     native_missing_values=True,
     native_categories=True,
-    validation_rows=True,
 )
 LEARNING_RATE = Hyperparameter("learning_rate", "float", 0.1, 0.0, "shrinkage", 1.0)
 VALIDATION_FRACTION = Hyperparameter(
@@ -124,11 +120,7 @@ class _EarlyStoppingLightGBM(BaseEstimator):  # type: ignore[misc]
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def fit(
-        self, features: Any, target: Any, X_val: Any = None, y_val: Any = None
-    ) -> Any:
-        """Fit on `features`, stopping early on (`X_val`, `y_val`), or when
-        not given, on `validation_fraction` of the rows split off here."""
+    def fit(self, features: Any, target: Any) -> Any:
         import lightgbm
 
         kind = lightgbm.LGBMClassifier if self.classifier else lightgbm.LGBMRegressor
@@ -142,21 +134,20 @@ class _EarlyStoppingLightGBM(BaseEstimator):  # type: ignore[misc]
             random_state=self.random_state,
             verbosity=-1,
         )
-        if X_val is None:
-            features, X_val, target, y_val = train_test_split(
-                features,
-                target,
-                test_size=self.validation_fraction,
-                random_state=self.random_state,
-                stratify=target if self.classifier else None,
-            )
+        fit_rows, valid_rows, fit_target, valid_target = train_test_split(
+            features,
+            target,
+            test_size=self.validation_fraction,
+            random_state=self.random_state,
+            stratify=target if self.classifier else None,
+        )
         with warnings.catch_warnings():
             # eval_X/eval_y, its successor, skips the label encoding of text classes
             warnings.filterwarnings("ignore", "The argument 'eval_set' is deprecated")
             model.fit(
-                features,
-                target,
-                eval_set=[(X_val, y_val)],
+                fit_rows,
+                fit_target,
+                eval_set=[(valid_rows, valid_target)],
                 callbacks=[
                     lightgbm.early_stopping(self.early_stopping_rounds, verbose=False)
                 ],
