@@ -44,6 +44,7 @@ PACKAGE_MODULES = (
     "data/textfiles.py",
     "modeling/__init__.py",
     "modeling/boosting.py",
+    "modeling/lightgbm_model.py",
     "modeling/cells.py",
     "modeling/families.py",
     "modeling/features.py",

@@ -7,15 +7,17 @@ string columns one-hot). Both hold out `validation_fraction` of the TRAINING
 rows (never the test rows), add trees while the validation loss improves, and
 stop after `early_stopping_rounds` rounds without improvement. `best_iteration`
 reads the round that scored best on that validation split, which evaluate logs.
+
+LightGBM's estimator class is in lightgbm_model.py: importing this module (the
+task's family table does, in every stage) imports neither scikit-learn nor
+LightGBM, so `check` and `prepare` split the table before scikit-learn and SciPy
+(90 MB) are loaded (the template's docs/benchmarks.md).
 """
 
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.model_selection import train_test_split
 
 from .families import Capabilities, Hyperparameter
 
@@ -93,95 +95,10 @@ def openmp_threads(n_jobs: int) -> int:
     return 0 if n_jobs == -1 else n_jobs
 
 
-class _EarlyStoppingLightGBM(BaseEstimator):  # type: ignore[misc]
-    """LightGBM fitted with early stopping on a split of the rows it is given."""
-
-    classifier = False
-
-    def __init__(
-        self,
-        n_estimators: int = 1000,
-        learning_rate: float = 0.1,
-        num_leaves: int = 31,
-        min_child_samples: int = 20,
-        reg_lambda: float = 0.0,
-        validation_fraction: float = 0.1,
-        early_stopping_rounds: int = 20,
-        n_jobs: int = -1,
-        random_state: int = 0,
-    ) -> None:
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.num_leaves = num_leaves
-        self.min_child_samples = min_child_samples
-        self.reg_lambda = reg_lambda
-        self.validation_fraction = validation_fraction
-        self.early_stopping_rounds = early_stopping_rounds
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-
-    def fit(self, features: Any, target: Any) -> Any:
-        import lightgbm
-
-        kind = lightgbm.LGBMClassifier if self.classifier else lightgbm.LGBMRegressor
-        model = kind(
-            n_estimators=self.n_estimators,
-            learning_rate=self.learning_rate,
-            num_leaves=self.num_leaves,
-            min_child_samples=self.min_child_samples,
-            reg_lambda=self.reg_lambda,
-            n_jobs=openmp_threads(self.n_jobs),
-            random_state=self.random_state,
-            verbosity=-1,
-        )
-        fit_rows, valid_rows, fit_target, valid_target = train_test_split(
-            features,
-            target,
-            test_size=self.validation_fraction,
-            random_state=self.random_state,
-            stratify=target if self.classifier else None,
-        )
-        with warnings.catch_warnings():
-            # eval_X/eval_y, its successor, skips the label encoding of text classes
-            warnings.filterwarnings("ignore", "The argument 'eval_set' is deprecated")
-            model.fit(
-                fit_rows,
-                fit_target,
-                eval_set=[(valid_rows, valid_target)],
-                callbacks=[
-                    lightgbm.early_stopping(self.early_stopping_rounds, verbose=False)
-                ],
-            )
-        self.booster_ = model
-        self.best_iteration_ = int(model.best_iteration_ or model.n_estimators)
-        self.n_iter_ = max(
-            len(v) for v in next(iter(model.evals_result_.values())).values()
-        )
-        self.n_features_in_ = model.n_features_in_
-        self.feature_importances_ = np.asarray(model.feature_importances_, dtype=float)
-        if self.classifier:
-            self.classes_ = model.classes_
-        return self
-
-    def predict(self, features: Any) -> Any:
-        return self.booster_.predict(features)
-
-
-class LightGBMClassifier(ClassifierMixin, _EarlyStoppingLightGBM):  # type: ignore[misc]
-    """LightGBM classifier with early stopping (stratified validation split)."""
-
-    classifier = True
-
-    def predict_proba(self, features: Any) -> Any:
-        return self.booster_.predict_proba(features)
-
-
-class LightGBMRegressor(RegressorMixin, _EarlyStoppingLightGBM):  # type: ignore[misc]
-    """LightGBM regressor with early stopping."""
-
-
 def lightgbm(classifier: bool, values: Mapping[str, Any], seed: int) -> Any:
     """LightGBM with early stopping on a validation split of the training rows."""
+    from .lightgbm_model import LightGBMClassifier, LightGBMRegressor
+
     kind = LightGBMClassifier if classifier else LightGBMRegressor
     return kind(
         **{key: values[key] for key in kind().get_params() if key in values},
@@ -205,3 +122,13 @@ def rounds(estimator: Any) -> int | None:
     if best_iteration(estimator) is None:  # not a boosting family
         return None
     return int(estimator.n_iter_)
+
+
+def __getattr__(name: str) -> Any:
+    """LightGBMClassifier and LightGBMRegressor, which lived in this module:
+    models saved before they moved to lightgbm_model.py name them here."""
+    if name in {"LightGBMClassifier", "LightGBMRegressor"}:
+        from . import lightgbm_model
+
+        return getattr(lightgbm_model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,20 +17,18 @@ both call it. The transformer below is saved inside the model pipeline, so
 training, batch prediction and serving apply exactly the same steps.
 """
 
+from __future__ import annotations
+
 import re
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import (
-    FunctionTransformer,
-    OneHotEncoder,
-    OrdinalEncoder,
-    StandardScaler,
-)
+
+if TYPE_CHECKING:  # scikit-learn is imported when a transformer is built: `check`
+    # and `prepare` conform and split the table without it (boosting.py)
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
 
 from ..core.errors import DataError
 from .cells import check_magnitude, check_text_numbers, rows_text
@@ -43,7 +41,7 @@ PARTS = {"numeric": NUMBER, "datetime": DATETIME, "categorical": STRING}
 NATIVE_MAX_CATEGORIES = 255  # HistGradientBoosting's max_bins: codes per column
 
 
-def _nested(values: pd.Series) -> "pd.Series[bool]":
+def _nested(values: pd.Series) -> pd.Series[bool]:
     return values.map(lambda v: isinstance(v, list | tuple | dict | np.ndarray))
 
 
@@ -69,7 +67,7 @@ def is_boolean(values: pd.Series) -> bool:
     )
 
 
-def as_numbers(values: pd.Series) -> "pd.Series[float]":
+def as_numbers(values: pd.Series) -> pd.Series[float]:
     """Numbers as float64; booleans as 1.0/0.0; anything else as NaN.
 
     A float64 column is returned as it is, not copied (pandas copies on write).
@@ -235,6 +233,16 @@ def build_preprocessor(
     string column one code per category instead of one-hot columns (missing and
     unseen values NaN), for a model that splits on categories itself.
     """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import (
+        FunctionTransformer,
+        OneHotEncoder,
+        OrdinalEncoder,
+        StandardScaler,
+    )
+
     numeric = [c for c, k in kinds.items() if k == NUMBER]
     dates = [c for c, k in kinds.items() if k == DATETIME]
     categorical = [c for c, k in kinds.items() if k == STRING]

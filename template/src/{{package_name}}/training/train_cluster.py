@@ -151,7 +151,8 @@ def _dask_estimator(classifier: bool, values: dict[str, Any], seed: int) -> Any:
 
 
 def _settle(estimator: Any, local: Any, address: str) -> None:
-    """Fill the project's LightGBM estimator (boosting.py) with the local model."""
+    """Fill the project's LightGBM estimator (lightgbm_model.py) with the model
+    the cluster fitted."""
     if estimator.classifier:
         estimator.classes_ = local.classes_
     estimator.booster_ = local

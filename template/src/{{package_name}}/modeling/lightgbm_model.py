@@ -1,0 +1,105 @@
+"""LightGBM as a scikit-learn estimator that stops early (the `lightgbm` family).
+
+It holds out `validation_fraction` of the rows it is given (stratified for a
+classifier), adds trees while their validation loss improves and stops after
+`early_stopping_rounds` rounds without improvement; boosting.py builds it from
+params.yaml. The package's only LightGBM estimator: train_cluster.py fills one
+with the model a Dask cluster fitted. Models saved before it moved here name its
+classes in boosting.py, which still answers for them.
+"""
+
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.model_selection import train_test_split
+
+from .boosting import openmp_threads
+
+
+class _EarlyStoppingLightGBM(BaseEstimator):  # type: ignore[misc]
+    """LightGBM fitted with early stopping on a split of the rows it is given."""
+
+    classifier = False
+
+    def __init__(
+        self,
+        n_estimators: int = 1000,
+        learning_rate: float = 0.1,
+        num_leaves: int = 31,
+        min_child_samples: int = 20,
+        reg_lambda: float = 0.0,
+        validation_fraction: float = 0.1,
+        early_stopping_rounds: int = 20,
+        n_jobs: int = -1,
+        random_state: int = 0,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.reg_lambda = reg_lambda
+        self.validation_fraction = validation_fraction
+        self.early_stopping_rounds = early_stopping_rounds
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def fit(self, features: Any, target: Any) -> Any:
+        import lightgbm
+
+        kind = lightgbm.LGBMClassifier if self.classifier else lightgbm.LGBMRegressor
+        model = kind(
+            n_estimators=self.n_estimators,
+            learning_rate=self.learning_rate,
+            num_leaves=self.num_leaves,
+            min_child_samples=self.min_child_samples,
+            reg_lambda=self.reg_lambda,
+            n_jobs=openmp_threads(self.n_jobs),
+            random_state=self.random_state,
+            verbosity=-1,
+        )
+        fit_rows, valid_rows, fit_target, valid_target = train_test_split(
+            features,
+            target,
+            test_size=self.validation_fraction,
+            random_state=self.random_state,
+            stratify=target if self.classifier else None,
+        )
+        with warnings.catch_warnings():
+            # eval_X/eval_y, its successor, skips the label encoding of text classes
+            warnings.filterwarnings("ignore", "The argument 'eval_set' is deprecated")
+            model.fit(
+                fit_rows,
+                fit_target,
+                eval_set=[(valid_rows, valid_target)],
+                callbacks=[
+                    lightgbm.early_stopping(self.early_stopping_rounds, verbose=False)
+                ],
+            )
+        self.booster_ = model
+        self.best_iteration_ = int(model.best_iteration_ or model.n_estimators)
+        self.n_iter_ = max(
+            len(v) for v in next(iter(model.evals_result_.values())).values()
+        )
+        self.n_features_in_ = model.n_features_in_
+        self.feature_importances_ = np.asarray(model.feature_importances_, dtype=float)
+        if self.classifier:
+            self.classes_ = model.classes_
+        return self
+
+    def predict(self, features: Any) -> Any:
+        return self.booster_.predict(features)
+
+
+class LightGBMClassifier(ClassifierMixin, _EarlyStoppingLightGBM):  # type: ignore[misc]
+    """LightGBM classifier with early stopping (stratified validation split)."""
+
+    classifier = True
+
+    def predict_proba(self, features: Any) -> Any:
+        return self.booster_.predict_proba(features)
+
+
+class LightGBMRegressor(RegressorMixin, _EarlyStoppingLightGBM):  # type: ignore[misc]
+    """LightGBM regressor with early stopping."""
