@@ -22,13 +22,17 @@ import numpy as np
 from .families import Capabilities, Hyperparameter
 
 BOOSTING_CAPABILITIES = Capabilities(
-    feature_importance=True, early_stopping=True, native_missing_values=True
+    feature_importance=True,
+    early_stopping=True,
+    native_missing_values=True,
+    validation_rows=True,
 )
 HGB_CAPABILITIES = Capabilities(
     feature_importance=False,
     early_stopping=True,
     native_missing_values=True,
     native_categories=True,
+    validation_rows=True,
 )
 LEARNING_RATE = Hyperparameter("learning_rate", "float", 0.1, 0.0, "shrinkage", 1.0)
 VALIDATION_FRACTION = Hyperparameter(

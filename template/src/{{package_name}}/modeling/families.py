@@ -105,6 +105,11 @@ class Capabilities:
     """Splits on categories itself: string columns arrive as one code each
     (features.build_preprocessor), and the estimator's `categorical_features`
     is set to their positions (train.build), instead of one-hot columns."""
+    validation_rows: bool = False
+    """`fit` takes early stopping's validation rows as `X_val` and `y_val`
+    (HistGradientBoosting's names): `train` splits them off the model-input
+    matrix and lets the matrix go, where the estimator would split a copy of it
+    (train.validation_rows)."""
 
 
 Estimator = Callable[[Mapping[str, Any], int], Any]

@@ -45,7 +45,11 @@ class _EarlyStoppingLightGBM(BaseEstimator):  # type: ignore[misc]
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def fit(self, features: Any, target: Any) -> Any:
+    def fit(
+        self, features: Any, target: Any, X_val: Any = None, y_val: Any = None
+    ) -> Any:
+        """Fit on `features`, stopping early on (`X_val`, `y_val`), or when
+        not given, on `validation_fraction` of the rows split off here."""
         import lightgbm
 
         kind = lightgbm.LGBMClassifier if self.classifier else lightgbm.LGBMRegressor
@@ -59,20 +63,21 @@ class _EarlyStoppingLightGBM(BaseEstimator):  # type: ignore[misc]
             random_state=self.random_state,
             verbosity=-1,
         )
-        fit_rows, valid_rows, fit_target, valid_target = train_test_split(
-            features,
-            target,
-            test_size=self.validation_fraction,
-            random_state=self.random_state,
-            stratify=target if self.classifier else None,
-        )
+        if X_val is None:
+            features, X_val, target, y_val = train_test_split(
+                features,
+                target,
+                test_size=self.validation_fraction,
+                random_state=self.random_state,
+                stratify=target if self.classifier else None,
+            )
         with warnings.catch_warnings():
             # eval_X/eval_y, its successor, skips the label encoding of text classes
             warnings.filterwarnings("ignore", "The argument 'eval_set' is deprecated")
             model.fit(
-                fit_rows,
-                fit_target,
-                eval_set=[(valid_rows, valid_target)],
+                features,
+                target,
+                eval_set=[(X_val, y_val)],
                 callbacks=[
                     lightgbm.early_stopping(self.early_stopping_rounds, verbose=False)
                 ],
