@@ -89,16 +89,6 @@ def hist_gradient_boosting(
     )
 
 
-def openmp_threads(n_jobs: int) -> int:
-    """LightGBM's thread count for `n_jobs`: -1 becomes 0, OpenMP's own default
-    (every core, or OMP_NUM_THREADS when set, as for HistGradientBoosting), so that
-    processes sharing the cores (parallel tests, trials) can ask for fewer:
-    LightGBM's own -1 (and None) is every core regardless, and on a busy machine
-    two such processes fitted a 500-row table 10 to 35 times slower than on one
-    thread."""
-    return 0 if n_jobs == -1 else n_jobs
-
-
 def lightgbm(classifier: bool, values: Mapping[str, Any], seed: int) -> Any:
     """LightGBM with early stopping on a validation split of the training rows."""
     from .lightgbm_model import LightGBMClassifier, LightGBMRegressor

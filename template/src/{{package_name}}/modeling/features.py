@@ -25,13 +25,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:  # scikit-learn is imported when a transformer is built: `check`
-    # and `prepare` conform and split the table without it (boosting.py)
-    from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import Pipeline
-
 from ..core.errors import DataError
 from .cells import check_magnitude, check_text_numbers, rows_text
+
+if TYPE_CHECKING:  # scikit-learn loads when a transformer is built (boosting.py)
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
 
 NUMBER, DATETIME, STRING = "number", "datetime", "string"
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -229,45 +228,38 @@ def build_preprocessor(
 ) -> ColumnTransformer:
     """A transformer for columns of these kinds, fitted later on conformed rows.
 
-    `native_missing=True` is for a model that takes missing numbers itself (the
-    boosting families): numbers go in as they are, missing ones as NaN, neither
-    imputed nor scaled (trees split on order, so `features.scale` would change
-    nothing), and the whole matrix as float32, the precision scikit-learn's own
-    trees split at: at a million rows it is half the size, and no scaler copies
-    it while fitting (the template's docs/benchmarks.md).
-    `native_categories=True` gives a string column one code per category instead
-    of one-hot columns (missing and unseen values NaN), for a model that splits
-    on categories itself.
+    `native_missing=True` (the boosting families): numbers as they are, missing
+    ones NaN, unscaled (trees split on order), float32 as scikit-learn's trees
+    read them. `native_categories=True`: one code per category of a string
+    column instead of one-hot columns (missing and unseen values NaN), for a
+    model that splits on categories itself.
     """
+    from sklearn import preprocessing
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import (
-        FunctionTransformer,
-        OneHotEncoder,
-        OrdinalEncoder,
-        StandardScaler,
-    )
+    from sklearn.preprocessing import FunctionTransformer
 
     numeric = [c for c, k in kinds.items() if k == NUMBER]
     dates = [c for c, k in kinds.items() if k == DATETIME]
     categorical = [c for c, k in kinds.items() if k == STRING]
-
     dtype = np.float32 if native_missing else np.float64
 
     def numbers(*first: tuple[str, object]) -> Pipeline:
         steps = list(first)
         if native_missing:
-            as_is = FunctionTransformer(as_float32, feature_names_out="one-to-one")
+            as_is = FunctionTransformer(
+                np.asarray, kw_args={"dtype": dtype}, feature_names_out="one-to-one"
+            )
             return Pipeline([*steps, ("float32", as_is)])
         steps.append(("impute", SimpleImputer(strategy=cfg.numeric_imputer)))
         if cfg.scale:
-            steps.append(("scale", StandardScaler()))
+            steps.append(("scale", preprocessing.StandardScaler()))
         return Pipeline(steps)
 
     categories: Pipeline
     if native_categories:  # step "codes": explain.py reads "encode" as one-hot
-        codes = OrdinalEncoder(
+        codes = preprocessing.OrdinalEncoder(
             handle_unknown="use_encoded_value",
             unknown_value=np.nan,
             max_categories=min(cfg.max_categories, NATIVE_MAX_CATEGORIES),
@@ -275,7 +267,7 @@ def build_preprocessor(
         )
         categories = Pipeline([("codes", codes)])
     else:
-        one_hot = OneHotEncoder(
+        one_hot = preprocessing.OneHotEncoder(
             handle_unknown="infrequent_if_exist",
             max_categories=cfg.max_categories,
             sparse_output=False,
@@ -291,11 +283,6 @@ def build_preprocessor(
             ("categorical", categories, categorical),
         ],
     )
-
-
-def as_float32(values: Any) -> np.ndarray:
-    """Numbers as a float32 matrix (build_preprocessor, native_missing=True)."""
-    return np.asarray(values, dtype=np.float32)
 
 
 def categorical_inputs(kinds: dict[str, str]) -> list[int]:

@@ -98,8 +98,7 @@ class Explainer:
         self.groups = column_groups(model)
         self.classes = getattr(self.estimator, "classes_", None)
         self.linear = hasattr(self.estimator, "coef_")
-        # LightGBM (lightgbm_model.py) keeps its model as booster_
-        self.booster: Any = getattr(self.estimator, "booster_", None)
+        self.booster: Any = getattr(self.estimator, "booster_", None)  # LightGBM
         # A network (torch_mlp) or HistGradientBoosting on categories (train.py)
         # keeps a few training inputs: model-agnostic SHAP.
         self.sampled = hasattr(self.estimator, "background_")
