@@ -1,6 +1,7 @@
 """LightGBM as a scikit-learn estimator that stops early (the `lightgbm` family).
 
-It holds out `validation_fraction` of the rows it is given (stratified for a
+It stops on the validation rows `train` hands it (`X_val`, `y_val`), or else
+holds out `validation_fraction` of the rows it is given (stratified for a
 classifier), adds trees while their validation loss improves and stops after
 `early_stopping_rounds` rounds without improvement; boosting.py builds it from
 params.yaml. The package's only LightGBM estimator: train_cluster.py fills one
@@ -27,7 +28,7 @@ def openmp_threads(n_jobs: int) -> int:
 
 
 class _EarlyStoppingLightGBM(BaseEstimator):  # type: ignore[misc]
-    """LightGBM fitted with early stopping on a split of the rows it is given."""
+    """LightGBM fitted with early stopping on validation rows (given, or split)."""
 
     classifier = False
 
