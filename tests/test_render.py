@@ -33,6 +33,7 @@ PACKAGE_MODULES = (
     "core/files.py",
     "core/parquet.py",
     "core/paths.py",
+    "core/processes.py",
     "core/progress.py",
     "core/stores.py",
     "data/__init__.py",
@@ -109,6 +110,7 @@ PROJECT_TESTS = (
     "test_paths.py",
     "test_pipeline.py",
     "test_predict.py",
+    "test_processes.py",
     "test_train.py",
     "test_tune.py",
 )

@@ -7,18 +7,37 @@ scikit-learn allocate elsewhere, so they count until the stage exits). `read()`
 decodes one column at a time, converts the table column by column, freeing each
 as it goes, and hands the spare pages back: its peak is 1.6x the frame (the
 template's docs/benchmarks.md). The frame is the same, dtypes and all.
+
+`blocks()` and `take()` read the stages' files (written without their index, in
+row groups of BLOCK_ROWS rows) a row group at a time: for what needs every row
+once (the champion gate's hashes) or a few of them (evaluate's cross-validation
+sample), not all of them at once.
 """
 
+import ctypes
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 
 def release() -> None:
-    """Return the memory Arrow's pool holds but no longer uses to the system."""
+    """Return the memory that Arrow's pool and C's allocator hold but no longer
+    use to the system. glibc keeps what a process frees for its next
+    allocations; `malloc_trim` hands it back, as Dask's workers do (elsewhere,
+    and with other C libraries, only Arrow's pool is trimmed)."""
     pa.default_memory_pool().release_unused()
+    trim = getattr(_C, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
+_C = ctypes.CDLL(None) if sys.platform == "linux" else None
+"""The C library this process runs on (Linux: usually glibc)."""
 
 
 def read(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
@@ -42,4 +61,45 @@ def read(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     frame: pd.DataFrame = table.to_pandas(self_destruct=True, split_blocks=True)
     del table
     release()
+    return frame
+
+
+BLOCK_ROWS = 100_000
+"""Rows per row group of the files `prepare` writes: what `blocks()` and
+`take()` decode at a time."""
+
+
+def _batches(path: Path) -> Iterator[tuple[int, pa.Table]]:
+    """(position of its first row, rows) of each row group of the file."""
+    file = pq.ParquetFile(path)
+    start = 0
+    for group in range(file.num_row_groups):
+        table = file.read_row_group(group)
+        yield start, table
+        start += len(table)
+        del table
+        release()
+
+
+def blocks(path: Path) -> Iterator[pd.DataFrame]:
+    """The rows of a Parquet file written without its index, a row group at a
+    time, each block as read() would return those rows: the same dtypes, and
+    the index their positions in the file."""
+    for start, table in _batches(path):
+        frame: pd.DataFrame = table.to_pandas()
+        frame.index = pd.RangeIndex(start, start + len(frame))
+        yield frame
+
+
+def take(path: Path, positions: np.ndarray) -> pd.DataFrame:
+    """The rows at the sorted `positions` of a Parquet file written without its
+    index, as read().iloc[positions] returns them, in the memory of those rows
+    and one row group."""
+    parts = [pq.read_schema(path).empty_table()]
+    for start, table in _batches(path):
+        wanted = positions[(positions >= start) & (positions < start + len(table))]
+        parts.append(table.take(pa.array(wanted - start)))
+    chosen = pa.concat_tables(parts).replace_schema_metadata(parts[0].schema.metadata)
+    frame: pd.DataFrame = chosen.to_pandas()
+    frame.index = pd.Index(positions)
     return frame

@@ -235,7 +235,7 @@ def prepare(cfg: Config, root: Path) -> Prepared:
     prepared = split_data(cfg, root)
     for out, part in ((paths.TRAIN, prepared.train), (paths.TEST, prepared.test)):
         with atomic_path(root / out) as tmp:
-            part.to_parquet(tmp, index=False)
+            part.to_parquet(tmp, index=False, row_group_size=parquet.BLOCK_ROWS)
     prepared.summary.write(root / paths.DATA_SUMMARY)
     return prepared
 

@@ -8,13 +8,16 @@ bootstrap intervals. Global explanations, a classifier's calibration and the
 metrics per segment come from insight.py. The model is registered, and becomes
 the `champion` as registry.py's policy says (experiments are not registered;
 the first model on new data is promoted; on the same data only a better one).
-The metrics and plots are the task's (tasks/).
+The metrics and plots are the task's (tasks/). MLflow (50 MB of a process) is
+imported once the measuring is done: not part of its peak (docs/benchmarks.md).
 """
+
+from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
 import numpy as np
@@ -29,10 +32,12 @@ from ..modeling import boosting, plots
 from ..modeling.tasks import current
 from ..training import uncertainty
 from ..training.train import hyperparameters
-from ..versioning import lineage, provenance, registry, tracking
+from ..versioning import lineage, provenance
 from ..versioning.gate import Settings
-from ..versioning.judging import TestRows
 from . import card_text, insight, model_card, trust
+
+if TYPE_CHECKING:
+    from ..versioning import registry
 
 
 @dataclass(frozen=True)
@@ -57,21 +62,26 @@ def certainty(
     root: Path,
     model: Any,
     test: pd.DataFrame,
-    train: pd.DataFrame,
     predicted: np.ndarray,
 ) -> dict[str, Any]:
     """Baseline, cross-validation, bootstrap intervals and early stopping facts;
-    `predicted` are the model's predictions of the test rows."""
+    `predicted` are the model's predictions of the test rows. Of the training
+    rows it reads the target and, to cross-validate, the sample it needs."""
     target, seed, limit = cfg.data.target, cfg.data.seed, cfg.evaluate.sample_rows
     values = hyperparameters(cfg, root)
+    labels = parquet.read(root / paths.TRAIN, columns=[target])[target]
     cv: list[float] = []
-    cv_rows = uncertainty.sample(train, limit, seed)
+    cv_rows = 0
     if cfg.evaluate.cv_folds > 1:
+        where = uncertainty.drawn(len(labels), limit, seed)
+        cv_rows = len(labels) if where is None else len(where)
         progress.step(
-            f"cross-validation on {_rows(len(cv_rows), len(train), 'training')} "
+            f"cross-validation on {_rows(cv_rows, len(labels), 'training')} "
             f"({cfg.evaluate.cv_folds} folds)"
         )
-        cv = uncertainty.cross_validate(cv_rows, cfg, values)
+        path = root / paths.TRAIN
+        rows = parquet.read(path) if where is None else parquet.take(path, where)
+        cv = uncertainty.cross_validate(rows, cfg, values)
     resampled = uncertainty.sample(test, limit, seed)
     if cfg.evaluate.bootstrap:
         progress.step(
@@ -80,12 +90,12 @@ def certainty(
         )
     estimator = model.named_steps["model"]
     return {
-        "baseline": uncertainty.baseline(train, test, target),
+        "baseline": uncertainty.baseline(labels, test, target),
         "cv": {
             "folds": len(cv),
             "mean": float(np.mean(cv)) if cv else None,
             "std": float(np.std(cv)) if cv else None,
-            "rows": len(cv_rows) if cv else 0,
+            "rows": cv_rows if cv else 0,
         },
         "bootstrap": {
             "resamples": cfg.evaluate.bootstrap,
@@ -181,13 +191,13 @@ def measure(cfg: Config, root: Path) -> Measured:
     # Predicted once: the metrics, bootstrap, plots, calibration and segments read them.
     outputs = task.outputs(model, features)
     scores = task.metrics_of(target, outputs.predicted)
-    # The training rows, read once: the baseline and cross-validation fit on
-    # them, and the champion gate needs their hashes. They are let go before the
-    # explanations, which need memory of their own.
-    train = parquet.read(root / paths.TRAIN)
-    facts = certainty(cfg, root, model, test, train, outputs.predicted)
-    trained = lineage.trained_rows(train)
-    del train
+    parquet.release()  # each phase below starts from what is alive, no more
+    # Of the training rows, evaluate holds a sample or a block at a time (not
+    # all of them): the baseline reads their target, cross-validation a sample,
+    # and the champion gate needs their hashes.
+    facts = certainty(cfg, root, model, test, outputs.predicted)
+    trained = lineage.trained_rows(root / paths.TRAIN)
+    parquet.release()
     facts["ci"].update(trust.proportion_intervals(scores, len(test)))
     progress.step("explanations: importance, SHAP, partial dependence, segments")
     found = insight.gather(cfg, root, model, features, target, outputs)
@@ -223,6 +233,8 @@ def write_card(
     promotion: registry.Promotion,
 ) -> Path:
     """Render the model card of `measured` (run `run_id`) and write it."""
+    from ..versioning import tracking
+
     card = model_card.render(
         root / paths.CARD_TEMPLATE,
         cfg=cfg,
@@ -245,6 +257,10 @@ def evaluate(cfg: Config, root: Path) -> Evaluation:
     """Run the evaluate stage under `root`: measure(), then log the run, the model
     and the card to MLflow and register the model (registry.py's policy)."""
     m = measure(cfg, root)
+    parquet.release()
+    from ..versioning import registry, tracking
+    from ..versioning.judging import TestRows
+
     rows = TestRows.load(cfg, root, m.test)
     experiment = provenance.experiment(root)
     engine = getattr(m.model.named_steps["model"], "engine_", "local")  # train_cluster

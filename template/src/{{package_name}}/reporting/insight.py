@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from ..config import Config
-from ..core import paths
+from ..core import paths, processes
 from ..modeling.features import conform, model_kinds
 from ..modeling.tasks import Outputs, current
 from . import importance, segmenting
@@ -69,7 +69,8 @@ def gather(
         cfg.evaluate.greater_is_better,
         cfg.data.seed,
     )
-    summary = importance.directions(model, rows)
+    # SHAP, and what it loads, in a process of its own (processes.py)
+    summary = processes.run(importance.directions, model, rows)
     images = importance.write_plots(model, rows, ranking, summary, root)
     report: dict[str, Any] = {}
     thresholds: list[dict[str, Any]] = []

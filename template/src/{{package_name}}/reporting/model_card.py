@@ -4,10 +4,12 @@ Edit cards/model_card.md.j2 (intended use, limitations, ethics); the numbers,
 run id and data facts are filled in here from the run that just finished.
 """
 
+from __future__ import annotations
+
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import sklearn
@@ -21,7 +23,9 @@ from ..core.artifacts import DataSummary
 from ..core.errors import ConfigError
 from ..core.files import write_text
 from ..modeling import families
-from ..versioning.registry import Promotion
+
+if TYPE_CHECKING:
+    from ..versioning.registry import Promotion
 
 HF_LICENSES = {
     "MIT": "mit",

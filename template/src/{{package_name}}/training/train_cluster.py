@@ -8,8 +8,8 @@ partitions (at least one per worker); no machine holds all of it:
   kinds are fitted on a seeded sample of at most SAMPLE_ROWS rows drawn from the
   partitions (the only rows that come to this machine);
 - the file is read one Parquet row group per partition (`prepare` writes groups
-  of at most 1,048,576 rows), so a file larger than one worker's memory is
-  spread over all of them;
+  of 100,000 rows, parquet.BLOCK_ROWS), so a file larger than one worker's
+  memory is spread over all of them;
 - every partition is conformed and transformed on its worker (map_partitions, to
   float32: LightGBM bins the values anyway, and it halves the workers' memory)
   and fed to `lightgbm.dask.DaskLGBMClassifier`/`DaskLGBMRegressor`, which trains

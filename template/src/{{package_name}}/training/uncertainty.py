@@ -25,26 +25,40 @@ from .train import build, settle, split
 CONFIDENCE = 0.95
 
 
-def baseline(train: pd.DataFrame, test: pd.DataFrame, target: str) -> dict[str, float]:
-    """The task's trivial model, fitted on the training rows, on the test rows."""
+def baseline(
+    labels: pd.Series | pd.DataFrame, test: pd.DataFrame, target: str
+) -> dict[str, float]:
+    """The task's trivial model, fitted on the training rows' `labels` (it
+    looks at nothing else; the training rows themselves do too), on the test
+    rows."""
+    if isinstance(labels, pd.DataFrame):
+        labels = labels[target]
     task = current()
     if TASK == "classification":  # fitted on one row per class, weighted by its
         # count: the same model, without a Python object per training row
-        counts = train[target].value_counts()
+        counts = labels.value_counts()
         model = task.baseline().fit(
             np.zeros((len(counts), 1)), counts.index, sample_weight=counts.to_numpy()
         )
     else:
-        model = task.baseline().fit(train.drop(columns=target), train[target])
+        model = task.baseline().fit(np.zeros((len(labels), 1)), labels)
     return task.compute_metrics(model, test.drop(columns=target), test[target])
 
 
+def drawn(count: int, limit: int | None, seed: int) -> np.ndarray | None:
+    """The positions, in order, of at most `limit` of `count` rows drawn without
+    replacement with `seed` (the rows DataFrame.sample draws); None when there
+    are no more (or no limit): all of them."""
+    if limit is None or count <= limit:
+        return None
+    return np.sort(np.random.RandomState(seed).choice(count, size=limit, replace=False))
+
+
 def sample(rows: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame:
-    """At most `limit` of the rows, drawn without replacement with `seed`, in
-    their order; all of them when there are no more (or no limit)."""
-    if limit is None or len(rows) <= limit:
-        return rows
-    return rows.sample(n=limit, random_state=seed).sort_index()
+    """At most `limit` of the rows (drawn()), in their order; all of them when
+    there are no more (or no limit)."""
+    where = drawn(len(rows), limit, seed)
+    return rows if where is None else rows.iloc[where]
 
 
 def folds(target: pd.Series, k: int, seed: int) -> Iterator[tuple[Any, Any]]:

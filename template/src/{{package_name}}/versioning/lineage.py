@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core import parquet
 from ..core.artifacts import DataSummary, Schema
 
 TRAIN_ROWS = "split/train_rows.npy"
@@ -100,9 +101,11 @@ def row_hashes(frame: pd.DataFrame) -> np.ndarray:
     return np.concatenate(blocks).astype(np.uint64, copy=False)
 
 
-def trained_rows(frame: pd.DataFrame) -> np.ndarray:
-    """The sorted, distinct row hashes of `frame` (the training rows)."""
-    return np.unique(row_hashes(frame))
+def trained_rows(path: Path) -> np.ndarray:
+    """The sorted, distinct row hashes of the training rows in the Parquet file
+    at `path`, read a row group at a time."""
+    hashes = [row_hashes(block) for block in parquet.blocks(path)]
+    return np.unique(np.concatenate([np.empty(0, np.uint64), *hashes]))
 
 
 def write_rows(trained: np.ndarray, path: Path) -> Path:
