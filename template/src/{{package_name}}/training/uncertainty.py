@@ -28,9 +28,9 @@ CONFIDENCE = 0.95
 def baseline(
     labels: pd.Series | pd.DataFrame, test: pd.DataFrame, target: str
 ) -> dict[str, float]:
-    """The task's trivial model, fitted on the training rows' `labels` (it
-    looks at nothing else; the training rows themselves do too), on the test
-    rows."""
+    """The task's trivial model, fitted on the training rows' target `labels`
+    (all it looks at; given the training rows, their `target` column), on the
+    test rows."""
     if isinstance(labels, pd.DataFrame):
         labels = labels[target]
     task = current()
