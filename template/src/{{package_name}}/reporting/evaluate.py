@@ -69,7 +69,8 @@ def certainty(
     rows it reads the target and, to cross-validate, the sample it needs."""
     target, seed, limit = cfg.data.target, cfg.data.seed, cfg.evaluate.sample_rows
     values = hyperparameters(cfg, root)
-    labels = parquet.read(root / paths.TRAIN, columns=[target])[target]
+    path = root / paths.TRAIN
+    labels = parquet.read(path, columns=[target])[target]
     cv: list[float] = []
     cv_rows = 0
     if cfg.evaluate.cv_folds > 1:
@@ -79,7 +80,6 @@ def certainty(
             f"cross-validation on {_rows(cv_rows, len(labels), 'training')} "
             f"({cfg.evaluate.cv_folds} folds)"
         )
-        path = root / paths.TRAIN
         rows = parquet.read(path) if where is None else parquet.take(path, where)
         cv = uncertainty.cross_validate(rows, cfg, values)
     resampled = uncertainty.sample(test, limit, seed)
@@ -95,7 +95,7 @@ def certainty(
             "folds": len(cv),
             "mean": float(np.mean(cv)) if cv else None,
             "std": float(np.std(cv)) if cv else None,
-            "rows": cv_rows if cv else 0,
+            "rows": cv_rows,
         },
         "bootstrap": {
             "resamples": cfg.evaluate.bootstrap,
