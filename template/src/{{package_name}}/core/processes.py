@@ -1,7 +1,8 @@
 """Run a function in a fresh Python process, for the memory of this one.
 
-A process's peak memory counts every package it has loaded. `evaluate` computes
-the SHAP summary (importance.directions) in a process of its own: SHAP, numba
+A process's peak memory counts every package it has loaded. On large tables
+(insight.OWN_PROCESS_ROWS), `evaluate` computes the SHAP summary
+(importance.directions) in a process of its own: SHAP, numba
 and the LLVM compiler numba brings took about 190 MB, more than 1x a
 1,000,000-row table, and stay loaded until the process exits (the template's
 docs/benchmarks.md). That process is a new interpreter that imports only what

@@ -21,6 +21,12 @@ from ..modeling.features import conform, model_kinds
 from ..modeling.tasks import Outputs, current
 from . import importance, segmenting
 
+OWN_PROCESS_ROWS = importance.MAX_ROWS
+"""Above this many held-out rows, the SHAP summary is computed in a process of
+its own (core/processes.py): on such tables SHAP, numba and LLVM (about 190 MB)
+would count against the data. On fewer, here: a new interpreter costs about 2 s
+of imports, every evaluate."""
+
 
 @dataclass(frozen=True)
 class Insight:
@@ -69,8 +75,10 @@ def gather(
         cfg.evaluate.greater_is_better,
         cfg.data.seed,
     )
-    # SHAP, and what it loads, in a process of its own (processes.py)
-    summary = processes.run(importance.directions, model, rows)
+    if len(conformed) > OWN_PROCESS_ROWS:
+        summary = processes.run(importance.directions, model, rows)
+    else:
+        summary = importance.directions(model, rows)
     images = importance.write_plots(model, rows, ranking, summary, root)
     report: dict[str, Any] = {}
     thresholds: list[dict[str, Any]] = []
