@@ -16,7 +16,7 @@ a rendered project's data/raw/. Then, per stage:
 And tuning throughput: `tune` with `--trials` trials of the family, `tune.n_jobs`
 1 and 2, in trials per minute (a fresh study each time; `--trials 0` skips
 it). `--family` sets
-`model.type` (default: the template's, hist_gradient_boosting); `--family torch_mlp`
+`model.type` (default: the template's, lightgbm); `--family torch_mlp`
 renders with `deep_learning=true torch_index=pypi` (the only PyTorch build this
 machine reaches). `--task` measures one task; `--set dotted.key=value` (a YAML
 value, repeatable) changes params.yaml before the first stage, the same for every
@@ -234,7 +234,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, action="append", help="repeatable")
     parser.add_argument("--trials", type=int, default=4)
-    parser.add_argument("--family", default="hist_gradient_boosting", help="model.type")
+    parser.add_argument("--family", default="lightgbm", help="model.type")
     parser.add_argument("--task", choices=("classification", "regression"), action="append")
     parser.add_argument("--set", dest="changes", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--no-bare", dest="bare", action="store_false")

@@ -60,10 +60,10 @@ def pull_request(trained_project: Any) -> Project:
     # The pull request: one hyperparameter changed.
     project.git("switch", "-qc", "fewer-trees")
     params = project.read_yaml("params.yaml")
-    boosting = params["model"]["hist_gradient_boosting"]
-    assert boosting["max_iter"] != 10 and boosting["max_leaf_nodes"] != 4
-    boosting["max_iter"] = 10
-    boosting["max_leaf_nodes"] = 4
+    boosting = params["model"]["lightgbm"]
+    assert boosting["n_estimators"] != 10 and boosting["num_leaves"] != 4
+    boosting["n_estimators"] = 10
+    boosting["num_leaves"] = 4
     project.write_yaml("params.yaml", params)
     project.git("commit", "-qam", "Try fewer boosting rounds")
     # actions/checkout with fetch-depth: 0 has every branch as origin/<name>.
@@ -123,13 +123,13 @@ def test_ci_run_steps_pass_and_summarise_the_metrics(pull_request: Project, tmp_
         assert row["Old"] == pytest.approx(old[name], abs=1e-5)
         assert row["New"] == pytest.approx(new[name], abs=1e-5)
     assert "## Params: this commit vs `main`" in text
-    branch = project.read_yaml("params.yaml")["model"]["hist_gradient_boosting"]
+    branch = project.read_yaml("params.yaml")["model"]["lightgbm"]
     main = yaml.safe_load(project.git("show", "origin/main:params.yaml"))["model"][
-        "hist_gradient_boosting"
+        "lightgbm"
     ]
-    for param in ("max_iter", "max_leaf_nodes"):
+    for param in ("n_estimators", "num_leaves"):
         assert main[param] != branch[param]
-        row = rf"\| params\.yaml\s*\| model\.hist_gradient_boosting\.{param}\s*\| {main[param]}\s*\| {branch[param]}\s*\|"
+        row = rf"\| params\.yaml\s*\| model\.lightgbm\.{param}\s*\| {main[param]}\s*\| {branch[param]}\s*\|"
         assert re.search(row, text), text
 
 

@@ -122,8 +122,8 @@ def test_image_job_refuses_a_model_other_than_the_committed_one(
     # CI would ship a model nobody evaluated.
     user.git("switch", "-qc", "params-without-repro")
     params = user.read_yaml("params.yaml")
-    boosting = params["model"]["hist_gradient_boosting"]
-    boosting["max_iter"] = int(boosting["max_iter"]) + 7
+    boosting = params["model"]["lightgbm"]
+    boosting["n_estimators"] = int(boosting["n_estimators"]) + 7
     user.write_yaml("params.yaml", params)
     user.git("commit", "-qam", "More boosting rounds, pipeline not run")
     user.git("switch", "-qc", "no-results", "main")

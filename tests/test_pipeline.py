@@ -68,7 +68,7 @@ def test_metrics_are_sane(project: Project) -> None:
         "cv",
         "bootstrap",
         "ci",
-        "early_stopping",  # the default family, hist_gradient_boosting, stops early
+        "early_stopping",  # the default family, lightgbm, stops early
     }
     stopping = metrics["early_stopping"]
     assert 1 <= stopping["best_iteration"] <= stopping["rounds"]
@@ -248,14 +248,14 @@ def test_the_readmes_commands_leave_a_clean_tree(project: Project) -> None:
 
 def test_hyperparameter_change_reruns_only_dependent_stages(project: Project) -> None:
     params = project.read_yaml("params.yaml")
-    params["model"]["hist_gradient_boosting"]["max_iter"] = 50
+    params["model"]["lightgbm"]["n_estimators"] = 50
     project.write_yaml("params.yaml", params)
     out = project.uv_run("dvc", "repro").stdout
     ran = re.findall(r"Running stage '(\w+)'", out)
     assert ran == ["check", "train", "evaluate"]
     # an uncommitted change is an experiment: logged, not registered
     assert "not promoted: a run from uncommitted changes (params.yaml); commit them" in out
-    assert project.last_mlflow_run()["params"]["model.hist_gradient_boosting.max_iter"] == "50"
+    assert project.last_mlflow_run()["params"]["model.lightgbm.n_estimators"] == "50"
 
 
 def test_tuning_runs_once_then_continues_the_study_for_a_larger_budget(

@@ -70,7 +70,7 @@ def test_a_users_own_project_stays_green(
 
     # An idea tried as an experiment: logged, never the champion.
     out = project.uv_run(
-        "dvc", "exp", "run", "-S", "model.hist_gradient_boosting.learning_rate=0.2"
+        "dvc", "exp", "run", "-S", "model.lightgbm.learning_rate=0.2"
     ).stdout
     assert "not promoted: a DVC experiment (" in out
     assert champion(project) == {"version": "1", "path": DATA}
@@ -94,7 +94,7 @@ def test_a_users_own_project_stays_green(
         "target": "churned",
         "drop": ["customer_id"],
     }
-    assert settings["model"]["hist_gradient_boosting"]["learning_rate"] == 0.2
+    assert settings["model"]["lightgbm"]["learning_rate"] == 0.2
     assert settings["model"]["random_forest"]["min_samples_leaf"] == 1
     commit_all(path, "Update to copier-mlops 1.1.0", env=project.env)
 

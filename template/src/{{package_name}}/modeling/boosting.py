@@ -2,8 +2,8 @@
 
 `hist_gradient_boosting` is scikit-learn's HistGradientBoosting (missing values
 handled natively, so the numeric columns skip the imputer; string columns split
-on as categories, not one-hot); `lightgbm` is LightGBM (missing numbers native,
-string columns one-hot). Both hold out `validation_fraction` of the TRAINING
+on as categories, not one-hot); `lightgbm` is LightGBM (the same, with
+LightGBM's own category splits). Both hold out `validation_fraction` of the TRAINING
 rows (never the test rows), add trees while the validation loss improves, and
 stop after `early_stopping_rounds` rounds without improvement. `best_iteration`
 reads the round that scored best on that validation split, which evaluate logs.
@@ -25,6 +25,7 @@ BOOSTING_CAPABILITIES = Capabilities(
     feature_importance=True,
     early_stopping=True,
     native_missing_values=True,
+    native_categories=True,
     validation_rows=True,
 )
 HGB_CAPABILITIES = Capabilities(

@@ -8,7 +8,7 @@ Every feature column has one kind, decided once on the training rows:
   2024-05-31T14:00:00+02:00); expanded inside the model to numeric parts
   (days since 1970, year, month, day, weekday, hour), read as UTC;
 - "string": everything else, one-hot encoded; for a family with native
-  categorical support (HistGradientBoosting) one code per category instead, with
+  categorical support (the boosting families) one code per category instead, with
   missing and unseen values as NaN (see `categorical_inputs`).
 
 `conform` checks a frame against those kinds and stops at the first column that

@@ -4,9 +4,11 @@ It stops on the validation rows `train` hands it (`X_val`, `y_val`), or else
 holds out `validation_fraction` of the rows it is given (stratified for a
 classifier), adds trees while their validation loss improves and stops after
 `early_stopping_rounds` rounds without improvement; boosting.py builds it from
-params.yaml. The package's only LightGBM estimator: train_cluster.py fills one
-with the model a Dask cluster fitted. Models saved before it moved here name its
-classes in boosting.py, which still answers for them.
+params.yaml. String columns arrive as one code each, and `categorical_features`
+(their positions, set by train.build) has LightGBM split on them as categories.
+The package's only LightGBM estimator: train_cluster.py fills one with the
+model a Dask cluster fitted. Models saved before it moved here name its classes
+in boosting.py, which still answers for them.
 """
 
 import warnings
@@ -43,6 +45,7 @@ class _EarlyStoppingLightGBM(BaseEstimator):  # type: ignore[misc]
         early_stopping_rounds: int = 20,
         n_jobs: int = -1,
         random_state: int = 0,
+        categorical_features: list[int] | None = None,
     ) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -53,6 +56,7 @@ class _EarlyStoppingLightGBM(BaseEstimator):  # type: ignore[misc]
         self.early_stopping_rounds = early_stopping_rounds
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.categorical_features = categorical_features
 
     def fit(
         self, features: Any, target: Any, X_val: Any = None, y_val: Any = None
@@ -87,6 +91,7 @@ class _EarlyStoppingLightGBM(BaseEstimator):  # type: ignore[misc]
                 features,
                 target,
                 eval_set=[(X_val, y_val)],
+                categorical_feature=self.categorical_features or "auto",
                 callbacks=[
                     lightgbm.early_stopping(self.early_stopping_rounds, verbose=False)
                 ],

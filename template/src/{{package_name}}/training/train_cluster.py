@@ -4,9 +4,10 @@ With `model.type: lightgbm` and a scheduler (`train --scheduler` or
 DASK_SCHEDULER_ADDRESS), the training split is read by the workers as Dask
 partitions (at least one per worker); no machine holds all of it:
 
-- the preprocessing (imputer medians, scaler, one-hot categories) and the column
-  kinds are fitted on a seeded sample of at most SAMPLE_ROWS rows drawn from the
-  partitions (the only rows that come to this machine);
+- the preprocessing (one code per category of a string column, which LightGBM
+  splits on as categories) and the column kinds are fitted on a seeded sample of
+  at most SAMPLE_ROWS rows drawn from the partitions (the only rows that come to
+  this machine);
 - the file is read one Parquet row group per partition (`prepare` writes groups
   of 100,000 rows, parquet.BLOCK_ROWS), so a file larger than one worker's
   memory is spread over all of them;
@@ -165,9 +166,15 @@ def _settle(estimator: Any, local: Any, address: str) -> None:
 
 
 def _watched_fit(
-    client: "Client", model: Any, inputs: Any, labels: Any, address: str
+    client: "Client",
+    model: Any,
+    inputs: Any,
+    labels: Any,
+    address: str,
+    categories: list[int] | None,
 ) -> None:
-    """`model.fit` on the cluster; a worker that dies meanwhile is one ClusterError.
+    """`model.fit` on the cluster, splitting on the `categories` columns as
+    categories; a worker that dies meanwhile is one ClusterError.
 
     LightGBM pins one task to each worker and connects them: when one dies (out
     of memory), its task can run nowhere else and the others wait for it, so
@@ -181,7 +188,7 @@ def _watched_fit(
     def run() -> None:
         try:  # LightGBM prints its progress: to stderr, not among the results
             with client.as_current(), contextlib.redirect_stdout(sys.stderr):
-                model.fit(inputs, labels)
+                model.fit(inputs, labels, categorical_feature=categories or "auto")
         except BaseException as exc:  # raised again below, in this thread
             failed.append(exc)
 
@@ -263,7 +270,8 @@ def _fit(
     labels = table[LABEL].to_dask_array(lengths=lengths)
     model = _dask_estimator(estimator.classifier, values, cfg.data.seed)
     model.set_params(client=client)
-    _watched_fit(client, model, inputs, labels, address)
+    categories = estimator.categorical_features
+    _watched_fit(client, model, inputs, labels, address, categories)
     trained = model.to_local()
     if estimator.classifier:
         classes = sorted(frame[target].dropna().unique().compute().tolist())
