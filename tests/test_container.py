@@ -254,6 +254,9 @@ def test_batch_image_scores_a_csv_like_batch_predict(
         images.buildah("rmi", "--force", tag, check=False)
 
 
+WHICH_UV = "import shutil; print(shutil.which('uv'))"
+
+
 @pytest.mark.alone
 def test_mlflow_server_image_starts_its_command(tmp_path: Path, base_images: list[str]) -> None:
     project = render(tmp_path / "project", mlflow_tracking="server")
@@ -265,6 +268,13 @@ def test_mlflow_server_image_starts_its_command(tmp_path: Path, base_images: lis
     # The machine serves Python 3.11 only: the 3.11 stand-in replaces the 3.12 base.
     with built(tag, project / "mlflow-server", "--from", images.PYTHON_IMAGE) as config:
         assert config["User"] == "10001"
+        # uv installed the pins from a mount of its image and is not in this one.
+        container = images.buildah("from", "--pull=never", tag).stdout.strip()
+        try:
+            found = run_in(container, "10001", "python", "-c", WHICH_UV)
+        finally:
+            images.buildah("rm", container, check=False)
+        assert found.strip() == "None"
         port = free_port()
         env = {
             "MLFLOW_HOST": HOST,

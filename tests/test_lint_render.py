@@ -67,7 +67,7 @@ def digest(root: Path) -> str:
 
 def run(venv: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = clean_env()
-    env["MYPY_CACHE_DIR"] = str(venv.parent / "mypy-cache")  # shared: stubs once
+    # MYPY_CACHE_DIR: the session's (conftest.py), stubs checked once
     env["RUFF_NO_CACHE"] = "true"  # no .ruff_cache in the template's sources
     return subprocess.run(
         [str(venv / "bin" / args[0]), *args[1:]],

@@ -50,6 +50,7 @@ def test_a_users_own_project_stays_green(
     path = repo.render(tmp_path / "project", "1.0.0")
     project = Project(path=path, venv=shared_venv, answers=answers(path))
     private_site_cache_dir(path)
+    project.lock()  # `uv sync` would lock online: the same versions, from uv's cache
     project.uv("sync", "--quiet")
     commit_all(path, "Lock the environment", env=project.env)
 
