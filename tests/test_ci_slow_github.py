@@ -124,9 +124,7 @@ def test_ci_run_steps_pass_and_summarise_the_metrics(pull_request: Project, tmp_
         assert row["New"] == pytest.approx(new[name], abs=1e-5)
     assert "## Params: this commit vs `main`" in text
     branch = project.read_yaml("params.yaml")["model"]["lightgbm"]
-    main = yaml.safe_load(project.git("show", "origin/main:params.yaml"))["model"][
-        "lightgbm"
-    ]
+    main = yaml.safe_load(project.git("show", "origin/main:params.yaml"))["model"]["lightgbm"]
     for param in ("n_estimators", "num_leaves"):
         assert main[param] != branch[param]
         row = rf"\| params\.yaml\s*\| model\.lightgbm\.{param}\s*\| {main[param]}\s*\| {branch[param]}\s*\|"

@@ -70,9 +70,7 @@ def test_a_users_own_project_stays_green(
     # same own data and params.yaml edits (one run of that minutes-long suite).
 
     # An idea tried as an experiment: logged, never the champion.
-    out = project.uv_run(
-        "dvc", "exp", "run", "-S", "model.lightgbm.learning_rate=0.2"
-    ).stdout
+    out = project.uv_run("dvc", "exp", "run", "-S", "model.lightgbm.learning_rate=0.2").stdout
     assert "not promoted: a DVC experiment (" in out
     assert champion(project) == {"version": "1", "path": DATA}
     commit_all(path, "Keep the experiment", env=project.env)
