@@ -126,17 +126,12 @@ def pytest_configure(config: pytest.Config) -> None:
 # independent parts of a module run on both workers. Groups are handed out in
 # collection order, so the longest go first: the modules below, slowest first
 # (docs/contributing.md has the measured table), then the rest in file order.
-# An entry `module::test` places that test's group apart from its module: the
-# three image builds (each copies and commits a 1 GB environment) are spread out,
-# so that a build meets the other worker's CPU-bound tests, not another build.
 SLOW_FIRST = (
     "test_deep_learning",
-    "test_container::test_serving_image",
+    "test_container",
     "test_printed_commands_slow",
     "test_story_slow",
-    "test_container::test_batch_image",
     "test_scaling",
-    "test_container",
     "test_nothing_lost",
     "test_ci_slow_own_data",
     "test_ci_slow_github",
@@ -175,10 +170,6 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
         stem = Path(item.nodeid.split("::", 1)[0]).stem
-        for place, entry in enumerate(SLOW_FIRST):
-            module, _, test = entry.partition("::")
-            if module == stem and item.name.startswith(test):
-                return place
-        return len(SLOW_FIRST)
+        return SLOW_FIRST.index(stem) if stem in SLOW_FIRST else len(SLOW_FIRST)
 
     items.sort(key=rank)
