@@ -117,6 +117,10 @@ def repo(tmp_path: Path, isolated_copier: None) -> TemplateRepo:
 def pytest_configure(config: pytest.Config) -> None:
     if shutil.which("uv") is None and shutil.which("uv", path=str(Path.home() / ".local/bin")):
         os.environ["PATH"] = f"{Path.home() / '.local/bin'}{os.pathsep}{os.environ['PATH']}"
+    if os.environ.get("SUBTRACE_LOG"):  # where the time goes (tests/tools/subtrace.py)
+        from tests.tools import subtrace
+
+        subtrace.install(Path(os.environ["SUBTRACE_LOG"]))
 
 
 # `make test` runs `pytest -n 2 --dist loadgroup --no-loadscope-reorder`: every
