@@ -12,7 +12,7 @@ from tests.tools import subtrace
 
 
 def test_every_run_is_logged_with_its_test_and_summed_by_kind(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     log = tmp_path / "sub.log"
     monkeypatch.setattr(subprocess, "run", subprocess.run)  # undone after the test
@@ -21,9 +21,7 @@ def test_every_run_is_logged_with_its_test_and_summed_by_kind(
     subprocess.run("true", shell=True, check=True)
     (first, second) = log.read_text().splitlines()
     test, seconds, command = first.split("\t")
-    assert test.endswith(
-        "test_subtrace.py::test_every_run_is_logged_with_its_test_and_summed_by_kind"
-    )
+    assert test == request.node.nodeid  # with xdist's @group suffix under make test
     assert 0.3 <= float(seconds) < 10
     assert command == f"{sys.executable} -c import time; time.sleep(0.3)"
     assert second.split("\t")[2] == "true"
