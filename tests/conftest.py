@@ -21,6 +21,12 @@ from harness.project import Project
 from harness.template_repo import TemplateRepo
 
 
+def session_root(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The folder every worker of this session shares (each has its own below it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_tools(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[None]:
     """Git, DVC, MLflow and Python behave the same here as on a fresh machine."""
@@ -47,8 +53,7 @@ def isolated_tools(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> 
     # hashes), so a project in another environment reuses it; mypy's SQLite cache
     # lets concurrent runs wait for each other. mypy re-checks every module whose
     # source changed, so each project is still checked in full.
-    base = tmp_path_factory.getbasetemp()
-    cache = (base if worker_id == "master" else base.parent) / "mypy-cache"
+    cache = session_root(tmp_path_factory, worker_id) / "mypy-cache"
     cache.mkdir(exist_ok=True)
     os.environ["MYPY_CACHE_DIR"] = str(cache)
     yield
@@ -77,8 +82,7 @@ def trained_project(
     (harness/golden.py); each call returns a new copy in this worker's environment,
     at `<new folder>/project`, with the repro log beside it.
     """
-    base = tmp_path_factory.getbasetemp()
-    root = base if worker_id == "master" else base.parent
+    root = session_root(tmp_path_factory, worker_id)
 
     def make(name: str = "trained", *, install: bool = True, **answers: Any) -> Project:
         source = golden.trained(root, shared_venv, **answers)

@@ -268,13 +268,6 @@ def test_mlflow_server_image_starts_its_command(tmp_path: Path, base_images: lis
     # The machine serves Python 3.11 only: the 3.11 stand-in replaces the 3.12 base.
     with built(tag, project / "mlflow-server", "--from", images.PYTHON_IMAGE) as config:
         assert config["User"] == "10001"
-        # uv installed the pins from a mount of its image and is not in this one.
-        container = images.buildah("from", "--pull=never", tag).stdout.strip()
-        try:
-            found = run_in(container, "10001", "python", "-c", WHICH_UV)
-        finally:
-            images.buildah("rm", container, check=False)
-        assert found.strip() == "None"
         port = free_port()
         env = {
             "MLFLOW_HOST": HOST,
@@ -285,11 +278,19 @@ def test_mlflow_server_image_starts_its_command(tmp_path: Path, base_images: lis
             "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": environment["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"],
         }
         options = [arg for name, value in env.items() for arg in ("--env", f"{name}={value}")]
+        container = f"mlflow-server-{port}"
         with running(
-            tag, config["Entrypoint"], tmp_path / "mlflow.log", config["User"], *options
+            tag,
+            config["Entrypoint"],
+            tmp_path / "mlflow.log",
+            config["User"],
+            *options,
+            name=container,
         ) as server:
             server.url = f"http://{HOST}:{port}"
             server.wait_http("/health", timeout=240)
+            # uv installed the pins from a mount of its image and is not in this one.
+            assert run_in(container, config["User"], "python", "-c", WHICH_UV).strip() == "None"
             found = httpx.post(
                 server.url + "/api/2.0/mlflow/experiments/search",
                 json={"max_results": 5},

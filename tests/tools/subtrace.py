@@ -73,8 +73,9 @@ def summary(lines: Iterable[str], top: int = 15) -> str:
     by_test: Counter[str] = Counter()
     for line in lines:
         test, seconds, command = line.rstrip("\n").split("\t", 2)
-        by_kind[kind(command)] += float(seconds)
-        calls[kind(command)] += 1
+        named = kind(command)
+        by_kind[named] += float(seconds)
+        calls[named] += 1
         by_test[test] += float(seconds)
     out = ["seconds  calls  kind of command"]
     out += [f"{s:7.1f}  {calls[k]:5d}  {k}" for k, s in by_kind.most_common(top)]
