@@ -131,7 +131,9 @@ def pytest_configure(config: pytest.Config) -> None:
 # test belongs to a group that one worker runs in file order. A module is a group
 # (its module-scoped fixtures are made once); a test marked `alone` is a group of
 # its own, and tests marked `worker_group("name")` share one, so that the long
-# independent parts of a module run on both workers. Groups are handed out in
+# independent parts of a module run on both workers. A module marked `spread`
+# (many short tests, no costly shared fixture) makes each test a group, so that at
+# the end of the run both workers take its tests and finish together. Groups are handed out in
 # collection order, so the longest go first: the modules below, slowest first
 # (docs/contributing.md has the measured table), then the rest in file order.
 SLOW_FIRST = (
@@ -166,7 +168,7 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     # pytest_collection_modifyitems, where xdist's worker reads xdist_group.
     module = item.nodeid.split("::", 1)[0]
     named = item.get_closest_marker("worker_group")
-    if item.get_closest_marker("alone") is not None:
+    if item.get_closest_marker("alone") or item.get_closest_marker("spread"):
         group = item.nodeid.replace("[", "(").replace("]", ")")  # xdist splits at "]"
     elif named is not None:
         group = f"{module}:{named.args[0]}"

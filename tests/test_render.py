@@ -15,6 +15,9 @@ import yaml
 
 from harness.template import QUESTIONS, TEMPLATE, render
 
+# Many short tests sharing nothing costly: both workers take them (conftest.py).
+pytestmark = pytest.mark.spread
+
 PACKAGE_MODULES = (
     "__init__.py",
     "batch/__init__.py",

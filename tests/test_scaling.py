@@ -263,9 +263,13 @@ def test_object_store_parts_score_alike_here_and_on_the_cluster(
     )
     assert inside.returncode == 1, inside.stderr
     assert "--output is inside the input" in inside.stderr
-    # A store that does not answer (the endpoint is wrong): one line, within the
-    # S3 client's own retries.
-    nowhere = {**store.env, "AWS_ENDPOINT_URL_S3": f"http://{HOST}:{free_port()}"}
+    # A store that does not answer (the endpoint is wrong): one line, after the S3
+    # client's own retries (botocore's AWS_MAX_ATTEMPTS: its default five took 19 s).
+    nowhere = {
+        **store.env,
+        "AWS_ENDPOINT_URL_S3": f"http://{HOST}:{free_port()}",
+        "AWS_MAX_ATTEMPTS": "1",
+    }
     unreachable = run_with(
         project, nowhere, "predict", "--input", f"s3://{BUCKET}/all.csv", "--output", "x.csv"
     )
@@ -276,8 +280,9 @@ def test_object_store_parts_score_alike_here_and_on_the_cluster(
 
 
 def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(project: Project) -> None:
+    # Dask's own connect timeout sets the wait (the default, 10 s, is tuning's below).
     address = f"tcp://{HOST}:{free_port()}"
-    env = {"DASK_SCHEDULER_ADDRESS": address}
+    env = {"DASK_SCHEDULER_ADDRESS": address, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"}
     started = time.monotonic()
     result = run_with(
         project, env, "predict", "--input", "parts", "--output", "nowhere", timeout=120
@@ -286,12 +291,21 @@ def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(project: Projec
     assert result.returncode == 1, result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith(
-        f"error: Dask scheduler {address} (from DASK_SCHEDULER_ADDRESS) not reachable within 10 s"
+        f"error: Dask scheduler {address} (from DASK_SCHEDULER_ADDRESS) not reachable within 2 s"
     ), result.stderr
     assert "or fix DASK_SCHEDULER_ADDRESS" in result.stderr
-    assert elapsed < 40, f"gave up after {elapsed:.0f} s"
+    assert elapsed < 30, f"gave up after {elapsed:.0f} s"
     assert not (project.path / "nowhere").exists()
     no_leftovers(project.path / "nowhere")
+    # A timeout that is not a duration: one line naming it, before any connection.
+    env["DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT"] = "soon"
+    result = run_with(project, env, "predict", "--input", "parts", "--output", "nowhere")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(
+        "error: DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT='soon' is not a positive duration; "
+        "set it like `60s` or `2m`, or unset it to wait 10 s"
+    ), result.stderr
+    assert not (project.path / "nowhere").exists()
 
 
 # The nested runs of the newest `tune` parent run, read back with MlflowClient.

@@ -14,6 +14,9 @@ from docs_hooks import questions as reference
 from harness.template import QUESTIONS, render
 from tests.questions import SUGGESTION, VISIBLE, Questions, validated
 
+# Many short tests sharing nothing costly: both workers take them (conftest.py).
+pytestmark = pytest.mark.spread
+
 # (question, bad answer, other answers, the message verbatim, its fix: a part of
 # the message that must lie within its first VISIBLE characters)
 REJECTED: list[tuple[str, str, dict[str, Any], str, str]] = [

@@ -28,7 +28,11 @@ ENV = "DASK_SCHEDULER_ADDRESS"
 OPTION = "--scheduler"
 Result = TypeVar("Result")
 TIMEOUT = 10.0
-"""Seconds to wait for the scheduler (and for its first worker) before giving up."""
+"""Seconds to wait for the scheduler (and for its first worker) before giving up,
+unless TIMEOUT_ENV says otherwise."""
+TIMEOUT_ENV = "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT"
+"""Dask's own connect timeout (`60s`, `2m`), read from the environment: a cluster
+whose workers start on demand needs longer than TIMEOUT."""
 
 
 class ClusterError(ProjectError):
@@ -89,17 +93,38 @@ def job_failures(
         ) from exc
 
 
+def connect_timeout() -> float:
+    """Seconds to wait for the scheduler: TIMEOUT_ENV when set, else TIMEOUT. A
+    value that is not a positive duration is one ClusterError naming it."""
+    value = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not value:
+        return TIMEOUT
+    from dask.utils import parse_timedelta
+
+    try:
+        seconds = parse_timedelta(value, default="seconds")
+    except (KeyError, TypeError, ValueError):
+        seconds = None
+    if not seconds or seconds <= 0:
+        raise ClusterError(
+            f"{TIMEOUT_ENV}={value!r} is not a positive duration; set it like "
+            f"`60s` or `2m`, or unset it to wait {TIMEOUT:g} s"
+        )
+    return float(seconds)
+
+
 @contextmanager
 def connect(
-    address: str, timeout: float = TIMEOUT, source: str | None = None
+    address: str, timeout: float | None = None, source: str | None = None
 ) -> Iterator["Client"]:
     """A Client of the scheduler at `address` with at least one worker; closed on
     exit. A scheduler that does not answer, or has no worker, within `timeout`
-    seconds is one ClusterError naming the address, `source` (default: guessed
-    from the environment) and the fix.
+    seconds (default: connect_timeout()) is one ClusterError naming the address,
+    `source` (default: guessed from the environment) and the fix.
     """
     from distributed import Client
 
+    timeout = connect_timeout() if timeout is None else timeout
     source = source or origin(address)
     try:
         client = Client(address, timeout=timeout, set_as_default=False)
