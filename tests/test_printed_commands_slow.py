@@ -129,6 +129,9 @@ def test_every_printed_command_runs_as_printed(
     assert len(shown) > 25
 
     private_site_cache_dir(path)
+    # The printed `uv sync` then installs from this lock: the versions an online
+    # lock picks, resolved from uv's cache (an online resolve waited 10.8 s).
+    project.lock()
     done: set[str] = set()
     for source, commands in texts.items():
         for command in map(fill, commands):
