@@ -240,6 +240,15 @@ def fresh_clone(project: Project, branch: str, path: Path) -> Project:
     return Project(path=path, venv=project.venv, answers=project.answers)
 
 
+# The build job's steps that are not run here, in order (run_github_image_job).
+GITHUB_HOST_ONLY = [
+    "Check out the code",  # the fresh clone is the checkout
+    "Set up uv",  # uv is on PATH
+    "Set up Docker Buildx",  # no Docker engine: buildah builds (test_container.py)
+    "Build the image (no push)",
+]
+
+
 def run_github_image_job(clone: Project, secrets: dict[str, str]) -> list[str]:
     """The `build` job's run steps (a pull request); returns the names of the rest."""
     workflow = clone.read_yaml(".github/workflows/docker.yml")

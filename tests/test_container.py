@@ -31,7 +31,9 @@ from harness.template import render
 from tests import images
 from tests.dockerfile import parse
 from tests.image_job import (
+    GITHUB_HOST_ONLY,
     NO_SECRETS,
+    assert_model_matches,
     fresh_clone,
     lock_md5s,
     run_github_image_job,
@@ -140,8 +142,10 @@ def test_serving_image_serves_what_batch_predict_says(
     assert user_answers_python(users("local", "none")) == python_version
     user = users("local", "none")
     clone = fresh_clone(user, "main", tmp_path / "clone")
-    host_only = run_github_image_job(clone, NO_SECRETS)
-    assert "Build the image (no push)" in host_only
+    # GitHub's image job from a fresh clone of the local-none user (for the other
+    # answers in test_image_job.py): the committed model, not a retrained one.
+    assert run_github_image_job(clone, NO_SECRETS) == GITHUB_HOST_ONLY
+    assert_model_matches(clone, user, pulled=False)
     build = clone.read_yaml(".github/workflows/docker.yml")["jobs"]["build"]["steps"][-1]
     assert build["with"] == {"context": ".", "push": False}
     features, batch = scored_rows(clone, tmp_path)
