@@ -133,9 +133,10 @@ def pytest_configure(config: pytest.Config) -> None:
 # its own, and tests marked `worker_group("name")` share one, so that the long
 # independent parts of a module run on both workers. A module marked `spread`
 # (many short tests, no costly shared fixture) makes each test a group, so that at
-# the end of the run both workers take its tests and finish together. Groups are handed out in
-# collection order, so the longest go first: the modules below, slowest first
-# (docs/contributing.md has the measured table), then the rest in file order.
+# the end of the run both workers take its tests and finish together. Groups are
+# handed out in collection order, so the longest go first: the modules below,
+# slowest first (docs/contributing.md has the measured table), then the rest in
+# file order.
 SLOW_FIRST = (
     "test_deep_learning",
     "test_container",

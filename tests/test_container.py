@@ -139,8 +139,8 @@ def test_serving_image_serves_what_batch_predict_says(
             f"{images.PYTHON_VERSION} only (the Dockerfile of every python_version is "
             "linted in tests/test_docker.py)"
         )
-    assert user_answers_python(users("local", "none")) == python_version
     user = users("local", "none")
+    assert user_answers_python(user) == python_version
     clone = fresh_clone(user, "main", tmp_path / "clone")
     # GitHub's image job from a fresh clone of the local-none user (for the other
     # answers in test_image_job.py): the committed model, not a retrained one.
